@@ -1,0 +1,1 @@
+"""Adapters layer of the appliance (see docs/ARCHITECTURE.md)."""

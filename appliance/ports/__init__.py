@@ -1,0 +1,1 @@
+"""Ports layer of the appliance (see docs/ARCHITECTURE.md)."""

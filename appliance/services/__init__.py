@@ -1,0 +1,1 @@
+"""Services layer of the appliance (see docs/ARCHITECTURE.md)."""

@@ -1,0 +1,1 @@
+"""Suite-wide settings. Helpers for real peers live in tests/support/."""

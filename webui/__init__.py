@@ -1,0 +1,1 @@
+"""The admin web UI and JSON API (FastAPI + Jinja2)."""
