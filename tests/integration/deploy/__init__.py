@@ -1,0 +1,1 @@
+"""Tests of the shipped prompts, systemd unit, installer and nginx example."""
