@@ -1,0 +1,1 @@
+"""Exporting events to internal systems: ODBC, SOAP and signed JSON webhooks."""

@@ -1,0 +1,1 @@
+"""Email: composing voicemail messages, the SMTP relay and the local .eml spool."""

@@ -1,0 +1,1 @@
+"""Speech to text for recorded messages."""
