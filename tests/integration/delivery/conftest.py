@@ -1,0 +1,14 @@
+"""Peers for the delivery integration tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.support.odbc import quiet_odbc
+
+
+@pytest.fixture(scope="session")
+def odbc_sysini() -> Path:
+    return quiet_odbc()
