@@ -60,7 +60,9 @@ class SmtpServer:
 
 
 @contextmanager
-def smtp_server(sink: Sink | None = None, port: int | None = None, **kwargs: Any) -> Iterator[SmtpServer]:
+def smtp_server(
+    sink: Sink | None = None, port: int | None = None, **kwargs: Any
+) -> Iterator[SmtpServer]:
     """A plain SMTP server on 127.0.0.1 (extra kwargs go to aiosmtpd's Controller)."""
     sink = sink if sink is not None else Sink()
     port = port if port is not None else free_port()

@@ -68,7 +68,9 @@ class OdbcExporter:
             cnxn = pyodbc.connect(self._conn_str, autocommit=False, timeout=self._login_timeout)
         except pyodbc.Error as exc:
             # Driver-manager errors (IM...) mean a wrong DSN/driver name: retrying cannot help.
-            raise ExportError(f"ODBC connect: {_text(exc)}", transient=_state(exc)[:2] != "IM") from exc
+            raise ExportError(
+                f"ODBC connect: {_text(exc)}", transient=_state(exc)[:2] != "IM"
+            ) from exc
         try:
             cnxn.timeout = self._query_timeout
             cnxn.cursor().execute(statement.sql, params)

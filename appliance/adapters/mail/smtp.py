@@ -34,7 +34,9 @@ class SmtpSettings:
 class SmtpMailer:
     """One connection per message: voicemail volume is low and a fresh session never goes stale."""
 
-    def __init__(self, settings: SmtpSettings, *, tls_context: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self, settings: SmtpSettings, *, tls_context: ssl.SSLContext | None = None
+    ) -> None:
         self._settings = settings
         self._tls_context = tls_context
 

@@ -40,13 +40,21 @@ def db(tmp_path: Path, odbc_sysini: Path) -> Path:
 
 def rows(db: Path) -> list[tuple[object, ...]]:
     with sqlite3.connect(db) as con:
-        return con.execute("SELECT event_id, ticket, caller, created_at, duration_s, transcript FROM tickets").fetchall()
+        return con.execute(
+            "SELECT event_id, ticket, caller, created_at, duration_s, transcript FROM tickets"
+        ).fetchall()
 
 
 async def test_export_inserts_one_row(db: Path) -> None:
     await OdbcExporter(sqlite_conn_str(db), {"message_left": INSERT}).export("message_left", FIELDS)
     [(event_id, ticket, caller, created_at, secs, transcript)] = rows(db)
-    assert (event_id, ticket, caller, secs, transcript) == ("job-1", "T-000123", "José Ñúñez 김민수", 42, "hola ':ticket'")
+    assert (event_id, ticket, caller, secs, transcript) == (
+        "job-1",
+        "T-000123",
+        "José Ñúñez 김민수",
+        42,
+        "hola ':ticket'",
+    )
     assert str(created_at).startswith("2026-03-01 13:30:00")  # sent as UTC
 
 
@@ -65,7 +73,9 @@ async def test_test_runs_the_statement_and_rolls_back(db: Path) -> None:
 
 
 async def test_missing_table_is_permanent(db: Path) -> None:
-    exporter = OdbcExporter(sqlite_conn_str(db), {"message_left": INSERT.replace("tickets", "nope")})
+    exporter = OdbcExporter(
+        sqlite_conn_str(db), {"message_left": INSERT.replace("tickets", "nope")}
+    )
     with pytest.raises(ExportError, match="no such table") as err:
         await exporter.export("message_left", FIELDS)
     assert err.value.transient is False
@@ -81,7 +91,9 @@ async def test_constraint_violation_is_permanent_and_first_row_stays(db: Path) -
 
 
 async def test_unreachable_database_is_transient(tmp_path: Path, odbc_sysini: Path) -> None:
-    exporter = OdbcExporter(sqlite_conn_str(tmp_path / "missing-dir" / "t.db"), {"message_left": INSERT})
+    exporter = OdbcExporter(
+        sqlite_conn_str(tmp_path / "missing-dir" / "t.db"), {"message_left": INSERT}
+    )
     with pytest.raises(ExportError) as err:
         await exporter.export("message_left", FIELDS)
     assert err.value.transient is True
@@ -117,5 +129,6 @@ async def test_event_kind_without_statement_is_permanent(db: Path) -> None:
 
 def test_unknown_field_is_a_config_error_at_construction() -> None:
     with pytest.raises(ConfigError, match=":calller"):
-        OdbcExporter("Driver={SQLite3};Database=x", {"message_left": "INSERT INTO t VALUES (:calller)"})
-
+        OdbcExporter(
+            "Driver={SQLite3};Database=x", {"message_left": "INSERT INTO t VALUES (:calller)"}
+        )

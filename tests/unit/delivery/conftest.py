@@ -16,7 +16,9 @@ def write_tone(path: Path, *, seconds: float = 0.5, rate: int = 8000, width: int
         w.setnchannels(1)
         w.setsampwidth(width)
         w.setframerate(rate)
-        w.writeframes(pcm.tobytes() if width == 2 else ((pcm >> 8) + 128).astype(np.uint8).tobytes())
+        w.writeframes(
+            pcm.tobytes() if width == 2 else ((pcm >> 8) + 128).astype(np.uint8).tobytes()
+        )
     return path
 
 

@@ -70,7 +70,9 @@ def test_subject_and_plain_body_carry_the_facts(recording: Path) -> None:
 
 
 def test_html_part_escapes_caller_text_and_links_the_message(recording: Path) -> None:
-    _, rich = parts(roundtrip(compose_voicemail(facts(), DEFAULT_TEMPLATES["en"], ENVELOPE, recording)))
+    _, rich = parts(
+        roundtrip(compose_voicemail(facts(), DEFAULT_TEMPLATES["en"], ENVELOPE, recording))
+    )
     assert "<script>" not in rich
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; Co" in rich
     assert '<a href="https://vm.example.test/messages/7?a=1&amp;b=2">' in rich
