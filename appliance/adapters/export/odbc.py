@@ -21,8 +21,9 @@ from appliance.ports.delivery import EXPORT_FIELDS, ExportFields
 
 log = logging.getLogger(__name__)
 
-# SQLSTATEs worth retrying: connection (08), timeouts, serialization/deadlock, resources, shutdown.
-_TRANSIENT_STATES = re.compile(r"^(08|HYT0|40|53|57P)")
+# SQLSTATEs worth retrying: connection (08), timeouts, serialization/deadlock, resources, and
+# operator intervention (57: shutdown, statement timeout).
+_TRANSIENT_STATES = re.compile(r"^(08|HYT0|40|53|57)")
 # SQLite's driver reports everything as HY000; its native codes 5/6 (busy/locked) are retryable.
 _SQLITE_BUSY = re.compile(r"database is locked|\((5|6)\) \(\1\)")
 
@@ -72,7 +73,7 @@ class OdbcExporter:
                 f"ODBC connect: {_text(exc)}", transient=_state(exc)[:2] != "IM"
             ) from exc
         try:
-            cnxn.timeout = self._query_timeout
+            _set_query_timeout(cnxn, self._query_timeout)
             cnxn.cursor().execute(statement.sql, params)
             if commit:
                 cnxn.commit()
@@ -82,6 +83,15 @@ class OdbcExporter:
             raise ExportError(f"ODBC: {_text(exc)}", transient=_is_transient(exc)) from exc
         finally:
             cnxn.close()
+
+
+def _set_query_timeout(cnxn: pyodbc.Connection, seconds: int) -> None:
+    # psqlODBC refuses the connection-level timeout pyodbc sets; there the statement_timeout goes
+    # into the connection string instead: Pqopt={options='-c statement_timeout=30000'}.
+    try:
+        cnxn.timeout = seconds
+    except pyodbc.Error as exc:
+        log.debug("ODBC driver has no query timeout (%s): relying on the server's", _text(exc))
 
 
 def _odbc_value(value: object) -> object:
