@@ -138,7 +138,7 @@ class OutboxMixin(SqlBase):
         counts_q = select(_c.status, func.count()).group_by(_c.status)
         oldest_q = select(func.min(_c.due_at)).where(_c.status == JobStatus.PENDING.value)
         with self._tx() as conn:
-            counts = {JobStatus(s): int(n) for s, n in conn.execute(counts_q).tuples()}
+            counts = {JobStatus(s): int(n) for s, n in conn.execute(counts_q)}
             oldest = conn.execute(oldest_q).scalar_one_or_none()
         return OutboxStats(counts=counts, oldest_due=oldest)
 
