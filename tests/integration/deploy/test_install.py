@@ -51,12 +51,14 @@ def _fresh_tree(tree: Path) -> Path:
 
 
 def _premade_venv(tree: Path) -> Path:
-    """The venv the installer finds: it sees this interpreter's packages, so pip needs no index
-    for the dependencies and the test measures the installer, not the network."""
+    """The venv the installer finds. A .pth file lets it see the packages of the interpreter running
+    the tests (a venv of its own under `make test`), so pip finds every dependency installed and
+    the test measures the installer, not the package index."""
     venv = tree / "opt" / "desborde" / "venv"
-    subprocess.run(
-        [sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True, timeout=120
-    )
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    site = next((venv / "lib").glob("python3*/site-packages"))
+    host = [p for p in sys.path if p.endswith("site-packages")]
+    (site / "_test_host_packages.pth").write_text("\n".join(host) + "\n", encoding="utf-8")
     return venv
 
 
