@@ -83,16 +83,45 @@ def postgres_cluster() -> Iterator[PostgresCluster]:
         _as_postgres(pwfile)
     data, port = base / "data", _free_port()
     try:
-        _run([*run_as, initdb, "-D", str(data), "-U", "postgres", "--pwfile", str(pwfile),
-              "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8",
-              "--locale=C.UTF-8", "--no-sync"])  # fmt: skip
+        _run(
+            [
+                *run_as,
+                initdb,
+                "-D",
+                str(data),
+                "-U",
+                "postgres",
+                "--pwfile",
+                str(pwfile),
+                "--auth-local=trust",
+                "--auth-host=scram-sha-256",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+                "--no-sync",
+            ]
+        )
         options = (
             f"-c listen_addresses=127.0.0.1 -p {port} -k {base} -c fsync=off "
             "-c full_page_writes=off -c synchronous_commit=off -c timezone=UTC "
             "-c max_connections=100"
         )
-        _run([*run_as, pg_ctl, "-D", str(data), "-l", str(base / "log"), "-o", options,
-              "-w", "-t", "30", "start"])  # fmt: skip
+        _run(
+            [
+                *run_as,
+                pg_ctl,
+                "-D",
+                str(data),
+                "-l",
+                str(base / "log"),
+                "-o",
+                options,
+                "-w",
+                "-t",
+                "30",
+                "start",
+            ]
+        )
         try:
             yield PostgresCluster("127.0.0.1", port, "postgres", password, base)
         finally:

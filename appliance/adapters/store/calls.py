@@ -24,9 +24,7 @@ class CallsMixin(SqlBase):
 
     def finish_call(self, call_id: str, *, ended_at: datetime, outcome: str) -> bool:
         query = (
-            update(calls)
-            .where(calls.c.id == call_id)
-            .values(ended_at=ended_at, outcome=outcome)
+            update(calls).where(calls.c.id == call_id).values(ended_at=ended_at, outcome=outcome)
         )
         with self._tx() as conn:
             return conn.execute(query).rowcount == 1

@@ -26,9 +26,7 @@ def create_store_engine(url: str) -> Engine:
         return _sqlite_engine(url)
     if backend == "postgresql":
         # Pin the session time zone so nothing depends on the server's configuration.
-        return create_engine(
-            url, pool_pre_ping=True, connect_args={"options": "-c timezone=UTC"}
-        )
+        return create_engine(url, pool_pre_ping=True, connect_args={"options": "-c timezone=UTC"})
     raise ValueError(f"unsupported store backend {backend!r}: use sqlite or postgresql")
 
 

@@ -65,9 +65,7 @@ call_events = Table(
     "call_events",
     metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
-    Column(
-        "call_id", String(255), ForeignKey("calls.id", ondelete="CASCADE"), nullable=False
-    ),
+    Column("call_id", String(255), ForeignKey("calls.id", ondelete="CASCADE"), nullable=False),
     Column("at", UtcDateTime, nullable=False),
     Column("kind", String(64), nullable=False),
     Column("detail", JSON, nullable=False),

@@ -10,7 +10,7 @@ import pytest
 from appliance.adapters.store.sql_store import SqlStore
 from appliance.ports.store import Store
 from tests.support.postgres import PostgresCluster
-from tests.support.postgres import pg_cluster as pg_cluster  # noqa: F401  (session fixture)
+from tests.support.postgres import pg_cluster as pg_cluster
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
@@ -25,7 +25,7 @@ def store_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
 
 
 @pytest.fixture
-def pg_url(pg_cluster: PostgresCluster) -> str:  # noqa: F811
+def pg_url(pg_cluster: PostgresCluster) -> str:
     """A fresh PostgreSQL database, for tests about several nodes sharing one store."""
     return pg_cluster.create_database()
 

@@ -24,8 +24,13 @@ from tests.integration.store.conftest import T0
 LEASE = timedelta(minutes=5)
 
 
-def _callback(number: str = "+56922222222", *, service: str = "support",
-              due_minutes: int = 0, ticket_id: str | None = None) -> Callback:  # fmt: skip
+def _callback(
+    number: str = "+56922222222",
+    *,
+    service: str = "support",
+    due_minutes: int = 0,
+    ticket_id: str | None = None,
+) -> Callback:
     return Callback(new_id(), ticket_id, service, number, T0 + timedelta(minutes=due_minutes), T0)
 
 
@@ -59,7 +64,11 @@ def test_other_services_and_closed_callbacks_do_not_merge(store: Store) -> None:
 
 
 def test_claim_due_in_order_and_only_once(store: Store) -> None:
-    late, early, future = _callback("+1", due_minutes=2), _callback("+2"), _callback("+3", due_minutes=60)
+    late, early, future = (
+        _callback("+1", due_minutes=2),
+        _callback("+2"),
+        _callback("+3", due_minutes=60),
+    )
     for cb in (late, early, future):
         store.create_or_merge_callback(cb)
     now = T0 + timedelta(minutes=5)
@@ -87,20 +96,30 @@ def test_attempts_are_recorded_and_a_retry_reopens(store: Store) -> None:
     cb = _callback()
     store.create_or_merge_callback(cb)
     store.claim_due_callbacks(T0, "node-a", limit=1, lease=LEASE)
-    attempt = CallbackAttempt(cb.id, T0, "busy", ended_at=T0 + timedelta(seconds=4),
-                              amd_verdict=None, agent_leg="sip:600@pbx", duration_s=4.0,
-                              detail={"sip": 486})  # fmt: skip
+    attempt = CallbackAttempt(
+        cb.id,
+        T0,
+        "busy",
+        ended_at=T0 + timedelta(seconds=4),
+        amd_verdict=None,
+        agent_leg="sip:600@pbx",
+        duration_s=4.0,
+        detail={"sip": 486},
+    )
     store.record_attempt(attempt)
     retry_at = T0 + timedelta(minutes=15)
     with pytest.raises(ValueError):
         store.finish_callback(cb.id, "node-a", status=CallbackStatus.OPEN, now=T0)
-    assert store.finish_callback(cb.id, "node-a", status=CallbackStatus.OPEN, now=T0,
-                                 retry_at=retry_at)  # fmt: skip
+    assert store.finish_callback(
+        cb.id, "node-a", status=CallbackStatus.OPEN, now=T0, retry_at=retry_at
+    )
     reopened = store.get_callback(cb.id)
     assert reopened is not None
     assert (reopened.status, reopened.due_at, reopened.attempts) == (
-        CallbackStatus.OPEN, retry_at, 1,
-    )  # fmt: skip
+        CallbackStatus.OPEN,
+        retry_at,
+        1,
+    )
     assert store.list_attempts(cb.id) == [attempt]
     assert store.claim_due_callbacks(T0 + timedelta(minutes=1), "n", limit=1, lease=LEASE) == []
     assert [c.id for c in store.list_callbacks(status=CallbackStatus.OPEN)] == [cb.id]

@@ -61,8 +61,9 @@ def test_unknown_call_and_event_without_call(store: Store) -> None:
 
 def test_list_calls_filters_and_pages_newest_first(store: Store) -> None:
     for i in range(5):
-        store.start_call(_call(f"c{i}", service="sales" if i % 2 else "support",
-                               at=T0 + timedelta(minutes=i)))  # fmt: skip
+        store.start_call(
+            _call(f"c{i}", service="sales" if i % 2 else "support", at=T0 + timedelta(minutes=i))
+        )
     assert [c.id for c in store.list_calls()] == ["c4", "c3", "c2", "c1", "c0"]
     assert [c.id for c in store.list_calls(CallQuery(service="sales"))] == ["c3", "c1"]
     since = CallQuery(since=T0 + timedelta(minutes=1), until=T0 + timedelta(minutes=3))
@@ -82,7 +83,7 @@ def test_datetimes_come_back_aware_utc(store: Store) -> None:
 
 def test_naive_datetimes_are_refused(store: Store) -> None:
     with pytest.raises(ValueError, match="naive"):
-        store.start_call(_call(at=datetime(2026, 3, 2, 12, 0)))  # noqa: DTZ001
+        store.start_call(_call(at=datetime(2026, 3, 2, 12, 0)))
     assert store.list_calls() == []
 
 
@@ -94,7 +95,7 @@ def test_message_and_its_jobs_commit_together(store: Store) -> None:
 
 
 def test_a_failing_job_rolls_the_message_back(store: Store) -> None:
-    bad = replace(_job(), due_at=datetime(2026, 1, 1))  # noqa: DTZ001  naive: refused
+    bad = replace(_job(), due_at=datetime(2026, 1, 1))
     message = _message()
     with pytest.raises(ValueError):
         store.save_message(message, jobs=[_job(), bad])

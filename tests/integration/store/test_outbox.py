@@ -96,8 +96,10 @@ def test_fail_replay_and_cancel(store: Store) -> None:
     replayed = store.get_job(failing.id)
     assert replayed is not None
     assert (replayed.status, replayed.attempts, replayed.due_at) == (
-        JobStatus.PENDING, 0, T0 + timedelta(hours=1),
-    )  # fmt: skip
+        JobStatus.PENDING,
+        0,
+        T0 + timedelta(hours=1),
+    )
     # Cancelling a running job fences its worker out.
     assert store.cancel_job(running.id, now=T0)
     assert not store.complete_job(running.id, "w", T0)
@@ -132,8 +134,9 @@ def test_postgres_claim_skips_rows_another_node_has_locked(pg_url: str) -> None:
         other.execute("SELECT id FROM outbox WHERE id = %s FOR UPDATE", (locked.id,))
         result: list[list[OutboxJob]] = []
         claimer = threading.Thread(
-            target=lambda: result.append(store.claim_due_jobs(T0 + timedelta(seconds=5), "w",
-                                                              limit=10, lease=LEASE))  # fmt: skip
+            target=lambda: result.append(
+                store.claim_due_jobs(T0 + timedelta(seconds=5), "w", limit=10, lease=LEASE)
+            )
         )
         claimer.start()
         claimer.join(timeout=10)

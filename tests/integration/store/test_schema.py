@@ -14,9 +14,20 @@ from appliance.adapters.store.sql_store import SqlStore
 from appliance.adapters.store.tables import metadata
 
 TABLES = {
-    "calls", "call_events", "messages", "tickets", "callbacks", "callback_attempts", "outbox",
-    "settings", "users", "audit_log", "api_keys", "counters", "alembic_version",
-}  # fmt: skip
+    "calls",
+    "call_events",
+    "messages",
+    "tickets",
+    "callbacks",
+    "callback_attempts",
+    "outbox",
+    "settings",
+    "users",
+    "audit_log",
+    "api_keys",
+    "counters",
+    "alembic_version",
+}
 
 
 def _head() -> str | None:

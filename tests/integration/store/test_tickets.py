@@ -17,8 +17,17 @@ from tests.integration.store.conftest import T0
 def _ticket(store: Store, *, at_minutes: int = 0, service: str = "support") -> Ticket:
     seq = store.allocate_ticket_sequence()
     at = T0 + timedelta(minutes=at_minutes)
-    return Ticket(new_id(), f"T{seq:06d}", seq, service, "+56911111111", at,
-                  callback_number="+56922222222", request_type="billing", customer_id="12.345.678-5")  # fmt: skip
+    return Ticket(
+        new_id(),
+        f"T{seq:06d}",
+        seq,
+        service,
+        "+56911111111",
+        at,
+        callback_number="+56922222222",
+        request_type="billing",
+        customer_id="12.345.678-5",
+    )
 
 
 def test_sequence_starts_at_one_and_counts_up(store: Store) -> None:
@@ -53,8 +62,9 @@ def test_list_tickets_since_and_by_service(store: Store) -> None:
         store.create_ticket(t)
     assert [t.id for t in store.list_tickets()] == [t.id for t in reversed(made)]
     assert [t.id for t in store.list_tickets(since=T0 + timedelta(minutes=2))] == [
-        made[3].id, made[2].id,
-    ]  # fmt: skip
+        made[3].id,
+        made[2].id,
+    ]
     assert [t.id for t in store.list_tickets(service="support")] == [made[0].id]
     assert len(store.list_tickets(limit=2)) == 2
 

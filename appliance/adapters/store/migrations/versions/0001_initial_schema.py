@@ -136,7 +136,10 @@ def _callbacks() -> None:
         sa.Column("closed_at", TS, nullable=True),
         _check("callbacks", "status", ("open", "dialling", "done", "not_reached", "cancelled")),
         sa.ForeignKeyConstraint(
-            ["ticket_id"], ["tickets.id"], name="fk_callbacks_ticket_id_tickets", ondelete="SET NULL"
+            ["ticket_id"],
+            ["tickets.id"],
+            name="fk_callbacks_ticket_id_tickets",
+            ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name="pk_callbacks"),
     )
