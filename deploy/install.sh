@@ -119,7 +119,7 @@ install_venv() {
   # shellcheck disable=SC2086  # PIP_ARGS is a list of pip options on purpose
   run "$VENV/bin/python" -m pip install --quiet $PIP_ARGS --force-reinstall --no-deps "$stage"
   # shellcheck disable=SC2086
-  run "$VENV/bin/python" -m pip install --quiet $PIP_ARGS "$stage[$EXTRAS]"
+  run "$VENV/bin/python" -m pip install --quiet $PIP_ARGS "${stage}[$EXTRAS]"
   run rm -rf "$stage"
 }
 

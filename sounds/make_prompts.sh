@@ -10,7 +10,6 @@ table="$here/prompts.tsv"
 out="$here"
 # es-419 is Latin-American Spanish (plain `es` is Castilian); 150 wpm keeps digits intelligible.
 declare -A VOICE=([es]="-v es-419 -s 150" [en]="-v en-us")
-LANGS=(es en)
 # Telephony format. -D: no dither, so a rebuild from the same table gives the same bytes.
 FORMAT=(-D -b 16 -e signed-integer)
 HEADROOM_DB=-3
