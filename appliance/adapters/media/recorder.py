@@ -17,7 +17,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from appliance.adapters.media.silence import SilenceDetector, to_dbfs
+from appliance.adapters.media.silence import SilenceDetector, frame_stats, rms_dbfs, to_dbfs
 from appliance.errors import MediaError
 
 _HEADER = struct.Struct("<4sI4s4sIHHIIHH4sI")  # canonical 44-byte PCM header, data chunk last
@@ -100,9 +100,13 @@ class WavRecorder:
         """Append one frame; None (no audio this tick) is written as silence to keep wall time."""
         if self._fd is None:
             raise MediaError(f"recording {self.path} is closed")
-        frame = self._silence_frame if pcm16 is None else pcm16
-        self._quiet.feed(pcm16)
-        self._account(frame)
+        if pcm16 is None:
+            frame = self._silence_frame
+            self._samples += len(frame) // 2
+            self._quiet.feed_level(None)
+        else:
+            frame = pcm16
+            self._account(frame)
         self._pending += frame if self.sample_width == 2 else pcm16_to_u8(frame)
         if len(self._pending) >= self._flush_bytes:
             self.flush()
@@ -151,11 +155,11 @@ class WavRecorder:
         self.close()
 
     def _account(self, frame: bytes) -> None:
-        samples = np.frombuffer(frame, dtype="<i2").astype(np.int64)
-        if samples.size:
-            self._peak = max(self._peak, int(np.max(np.abs(samples))))
-            self._sum_squares += float(np.sum(samples * samples))
-            self._samples += int(samples.size)
+        peak, sum_squares, count = frame_stats(frame)
+        self._peak = max(self._peak, peak)
+        self._sum_squares += sum_squares
+        self._samples += count
+        self._quiet.feed_level(rms_dbfs(sum_squares, count) if count else None)
 
     def _info(self) -> RecordingInfo:
         rms = (self._sum_squares / self._samples) ** 0.5 if self._samples else 0.0

@@ -14,11 +14,22 @@ FLOOR_DBFS = -96.0  # reported for digital silence instead of -inf
 
 def frame_rms_dbfs(pcm16: bytes) -> float:
     """RMS level of little-endian signed 16-bit samples, in dB relative to full scale."""
-    samples = np.frombuffer(pcm16, dtype="<i2").astype(np.float64)
+    _, sum_squares, count = frame_stats(pcm16)
+    return rms_dbfs(sum_squares, count)
+
+
+def frame_stats(pcm16: bytes) -> tuple[int, float, int]:
+    """(peak |sample|, sum of squares, sample count) of little-endian signed 16-bit PCM."""
+    samples = np.frombuffer(pcm16, dtype="<i2")
     if samples.size == 0:
-        return FLOOR_DBFS
-    rms = math.sqrt(float(np.mean(samples * samples)))
-    return to_dbfs(rms)
+        return 0, 0.0, 0
+    as_float = samples.astype(np.float64)
+    peak = max(int(samples.max()), -int(samples.min()))
+    return peak, float(np.dot(as_float, as_float)), int(samples.size)
+
+
+def rms_dbfs(sum_squares: float, count: int) -> float:
+    return to_dbfs(math.sqrt(sum_squares / count)) if count else FLOOR_DBFS
 
 
 def to_dbfs(amplitude: float) -> float:
@@ -49,7 +60,11 @@ class SilenceDetector:
 
     def feed(self, pcm16: bytes | None) -> bool:
         """Account one frame; True once silence has lasted at least timeout_ms."""
-        if self.is_quiet(pcm16):
+        return self.feed_level(None if pcm16 is None else frame_rms_dbfs(pcm16))
+
+    def feed_level(self, level_dbfs: float | None) -> bool:
+        """Same as feed() for a frame whose level the caller already measured (None: no frame)."""
+        if level_dbfs is None or level_dbfs < self.threshold_dbfs:
             self.silent_ms += self.frame_ms
         else:
             self.silent_ms = 0

@@ -7,7 +7,12 @@ import struct
 
 import pytest
 
-from appliance.adapters.media.silence import FLOOR_DBFS, SilenceDetector, frame_rms_dbfs
+from appliance.adapters.media.silence import (
+    FLOOR_DBFS,
+    SilenceDetector,
+    frame_rms_dbfs,
+    frame_stats,
+)
 
 
 def sine_frame(amplitude: float, hz: float = 400.0) -> bytes:
@@ -43,3 +48,11 @@ def test_line_noise_is_quiet_and_threshold_is_configurable() -> None:
     assert SilenceDetector().is_quiet(noise)
     assert not SilenceDetector(threshold_dbfs=-70).is_quiet(noise)
     assert not SilenceDetector().is_quiet(sine_frame(3000))
+
+
+def test_frame_stats_and_feed_level() -> None:
+    peak, sum_squares, count = frame_stats(struct.pack("<3h", -32768, 3, 4))
+    assert (peak, sum_squares, count) == (32768, 32768.0**2 + 25, 3)
+    assert frame_stats(b"") == (0, 0.0, 0)
+    detector = SilenceDetector(timeout_ms=40, threshold_dbfs=-30)
+    assert [detector.feed_level(x) for x in (-20.0, -31.0, None)] == [False, False, True]
