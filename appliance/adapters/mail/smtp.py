@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -80,4 +81,12 @@ def _map_error(exc: aiosmtplib.SMTPException) -> TransientDeliveryError | Perman
     if isinstance(exc, aiosmtplib.SMTPNotSupported):
         # e.g. STARTTLS configured but not offered: a config problem no retry will fix.
         return PermanentDeliveryError(f"SMTP: {exc}")
-    return TransientDeliveryError(f"SMTP: {exc}")
+    return TransientDeliveryError(f"SMTP: {exc}{_cause(exc)}")
+
+
+def _cause(exc: Exception) -> str:
+    # aiosmtplib words a refused connection as "Connect call failed"; name the errno plainly.
+    cause = exc.__cause__
+    if isinstance(cause, OSError) and cause.errno:
+        return f" ({os.strerror(cause.errno)})"
+    return ""

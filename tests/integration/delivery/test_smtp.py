@@ -110,7 +110,7 @@ async def test_451_is_transient() -> None:
 
 
 async def test_connection_refused_is_transient() -> None:
-    with pytest.raises(TransientDeliveryError):
+    with pytest.raises(TransientDeliveryError, match="Connection refused"):
         await plain(free_port()).send(message())
 
 
