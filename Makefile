@@ -9,7 +9,7 @@ APT    := DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recomme
 
 RUNTIME_DEBS := python3-venv python3-dev gcc unixodbc sox libsox-fmt-base
 TEST_DEBS    := $(RUNTIME_DEBS) sip-tester kamailio baresip-core tshark espeak-ng unixodbc-dev \
-                libsqliteodbc odbc-postgresql postgresql chromium systemd
+                libsqliteodbc odbc-postgresql postgresql chromium systemd nginx-light
 
 .PHONY: demo test lint typecheck unit bench sounds clean system-runtime system-test
 
