@@ -16,7 +16,7 @@ from appliance.ports.store import SettingVersionConflict
 
 class SettingsMixin(SqlBase):
     def get_setting(self, key: str) -> Setting | None:
-        with self._tx() as conn:
+        with self._read() as conn:
             row = conn.execute(select(settings).where(settings.c.key == key)).first()
         return None if row is None else Setting(**row._asdict())
 
@@ -44,7 +44,7 @@ class SettingsMixin(SqlBase):
         return saved
 
     def list_settings(self) -> list[Setting]:
-        with self._tx() as conn:
+        with self._read() as conn:
             rows = conn.execute(select(settings).order_by(settings.c.key))
             return [Setting(**r._asdict()) for r in rows]
 
@@ -58,7 +58,7 @@ class UsersMixin(SqlBase):
             conn.execute(insert(users).values(**values))
 
     def get_user(self, username: str) -> User | None:
-        with self._tx() as conn:
+        with self._read() as conn:
             row = conn.execute(select(users).where(users.c.username == username)).first()
         return None if row is None else _user(row)
 
@@ -88,7 +88,7 @@ class UsersMixin(SqlBase):
             return conn.execute(stmt).rowcount == 1
 
     def list_users(self) -> list[User]:
-        with self._tx() as conn:
+        with self._read() as conn:
             return [_user(r) for r in conn.execute(select(users).order_by(users.c.username))]
 
 
@@ -104,7 +104,7 @@ class AuditMixin(SqlBase):
         stmt = select(audit_log).order_by(audit_log.c.at.desc(), audit_log.c.id.desc())
         if actor is not None:
             stmt = stmt.where(audit_log.c.actor == actor)
-        with self._tx() as conn:
+        with self._read() as conn:
             rows = conn.execute(stmt.limit(limit).offset(offset))
             return [_audit(r) for r in rows]
 
@@ -117,7 +117,7 @@ class ApiKeysMixin(SqlBase):
     def verify_api_key(self, key_hash: str) -> ApiKey | None:
         """The live key with this hash, or None (unknown or revoked)."""
         stmt = select(api_keys).where(api_keys.c.hash == key_hash, api_keys.c.revoked.is_(False))
-        with self._tx() as conn:
+        with self._read() as conn:
             row = conn.execute(stmt).first()
         return None if row is None else ApiKey(**row._asdict())
 
@@ -127,7 +127,7 @@ class ApiKeysMixin(SqlBase):
             return conn.execute(stmt).rowcount == 1
 
     def list_api_keys(self) -> list[ApiKey]:
-        with self._tx() as conn:
+        with self._read() as conn:
             rows = conn.execute(select(api_keys).order_by(api_keys.c.created_at))
             return [ApiKey(**r._asdict()) for r in rows]
 

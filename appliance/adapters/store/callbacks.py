@@ -135,7 +135,7 @@ class CallbacksMixin(SqlBase):
             return conn.execute(stmt).rowcount == 1
 
     def get_callback(self, callback_id: str) -> Callback | None:
-        with self._tx() as conn:
+        with self._read() as conn:
             row = conn.execute(select(callbacks).where(callbacks.c.id == callback_id)).first()
         return None if row is None else _callback(row)
 
@@ -151,7 +151,7 @@ class CallbacksMixin(SqlBase):
             stmt = stmt.where(callbacks.c.status == status.value)
         if service is not None:
             stmt = stmt.where(callbacks.c.service == service)
-        with self._tx() as conn:
+        with self._read() as conn:
             return [_callback(r) for r in conn.execute(stmt.limit(limit))]
 
     def list_attempts(self, callback_id: str) -> list[CallbackAttempt]:
@@ -160,7 +160,7 @@ class CallbacksMixin(SqlBase):
             .where(callback_attempts.c.callback_id == callback_id)
             .order_by(callback_attempts.c.started_at, callback_attempts.c.id)
         )
-        with self._tx() as conn:
+        with self._read() as conn:
             return [_attempt(r) for r in conn.execute(stmt)]
 
 

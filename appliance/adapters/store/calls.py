@@ -36,7 +36,7 @@ class CallsMixin(SqlBase):
             .where(call_events.c.call_id == call_id)
             .order_by(call_events.c.at, call_events.c.id)
         )
-        with self._tx() as conn:
+        with self._read() as conn:
             row = conn.execute(select(calls).where(calls.c.id == call_id)).first()
             if row is None:
                 return None
@@ -53,7 +53,7 @@ class CallsMixin(SqlBase):
             .limit(limit)
             .offset(offset)
         )
-        with self._tx() as conn:
+        with self._read() as conn:
             return [_call(r) for r in conn.execute(stmt)]
 
 

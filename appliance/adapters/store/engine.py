@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -17,6 +16,9 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 _MIGRATION_LOCK_KEY = 0x6465_7362_6F72_6465 & 0x7FFF_FFFF_FFFF_FFFF  # "desborde"
 
 _SQLITE_BUSY_MS = 10_000
+
+# Execution option marking a transaction that only reads (SQLite then skips the write lock).
+READ_ONLY = "desborde_read_only"
 
 
 def create_store_engine(url: str) -> Engine:
@@ -49,7 +51,10 @@ def _sqlite_on_connect(dbapi_connection: DBAPIConnection, record: ConnectionPool
     cursor.close()
 
 
-def _sqlite_on_begin(conn: Any) -> None:
+def _sqlite_on_begin(conn: Connection) -> None:
+    if conn.get_execution_options().get(READ_ONLY):
+        conn.exec_driver_sql("BEGIN")  # a WAL snapshot: readers never wait for the writer
+        return
     # IMMEDIATE takes the write lock up front: a deferred transaction that later writes can
     # fail with SQLITE_BUSY at once (busy_timeout does not apply to lock upgrades).
     conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -24,7 +24,7 @@ class MessagesMixin(SqlBase):
             self._insert_jobs(conn, jobs)
 
     def get_message(self, message_id: str) -> Message | None:
-        with self._tx() as conn:
+        with self._read() as conn:
             row = conn.execute(select(messages).where(messages.c.id == message_id)).first()
         return None if row is None else _message(row)
 
@@ -42,7 +42,7 @@ class MessagesMixin(SqlBase):
         if handled is not None:
             column = messages.c.handled_at
             stmt = stmt.where(column.is_not(None) if handled else column.is_(None))
-        with self._tx() as conn:
+        with self._read() as conn:
             return [_message(r) for r in conn.execute(stmt.limit(limit).offset(offset))]
 
     def mark_message_handled(self, message_id: str, *, by: str, at: datetime) -> bool:

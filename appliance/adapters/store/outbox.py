@@ -114,7 +114,7 @@ class OutboxMixin(SqlBase):
         return self._apply(stmt)
 
     def get_job(self, job_id: str) -> OutboxJob | None:
-        with self._tx() as conn:
+        with self._read() as conn:
             row = conn.execute(select(outbox).where(_c.id == job_id)).first()
         return None if row is None else _job(row)
 
@@ -131,13 +131,13 @@ class OutboxMixin(SqlBase):
             stmt = stmt.where(_c.status == status.value)
         if kind is not None:
             stmt = stmt.where(_c.kind == kind)
-        with self._tx() as conn:
+        with self._read() as conn:
             return [_job(r) for r in conn.execute(stmt.limit(limit).offset(offset))]
 
     def outbox_stats(self) -> OutboxStats:
         counts_q = select(_c.status, func.count()).group_by(_c.status)
         oldest_q = select(func.min(_c.due_at)).where(_c.status == JobStatus.PENDING.value)
-        with self._tx() as conn:
+        with self._read() as conn:
             counts = {JobStatus(s): int(n) for s, n in conn.execute(counts_q)}
             oldest = conn.execute(oldest_q).scalar_one_or_none()
         return OutboxStats(counts=counts, oldest_due=oldest)

@@ -44,7 +44,7 @@ class TicketsMixin(SqlBase):
             stmt = stmt.where(tickets.c.created_at >= since)
         if service is not None:
             stmt = stmt.where(tickets.c.service == service)
-        with self._tx() as conn:
+        with self._read() as conn:
             return [ticket_from_row(r) for r in conn.execute(stmt.limit(limit))]
 
     def set_ticket_status(self, ticket_id: str, status: TicketStatus) -> bool:
@@ -53,7 +53,7 @@ class TicketsMixin(SqlBase):
             return conn.execute(stmt).rowcount == 1
 
     def _one_ticket(self, where: Any) -> Ticket | None:
-        with self._tx() as conn:
+        with self._read() as conn:
             row = conn.execute(select(tickets).where(where)).first()
         return None if row is None else ticket_from_row(row)
 

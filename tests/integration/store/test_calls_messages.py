@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
+from appliance.adapters.store.sql_store import SqlStore
 from appliance.domain.records import (
     Call,
     CallEvent,
@@ -126,3 +130,19 @@ def test_handling_and_transcripts(store: Store) -> None:
     got = store.get_message(second.id)
     assert got is not None
     assert (got.transcript, got.transcript_status) == ("hola", TranscriptStatus.DONE)
+
+
+def test_sqlite_readers_do_not_wait_for_a_writer(tmp_path: Path) -> None:
+    store = SqlStore.open(f"sqlite:///{tmp_path}/store.db")
+    store.start_call(_call())
+    writer = sqlite3.connect(tmp_path / "store.db", isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("UPDATE calls SET outcome = 'x'")
+    started = time.monotonic()
+    found = store.get_call("abc@pbx")
+    elapsed = time.monotonic() - started
+    writer.execute("ROLLBACK")
+    writer.close()
+    store.close()
+    assert found is not None and found[0].outcome is None  # the last committed state
+    assert elapsed < 2, "a read waited for the write lock"
