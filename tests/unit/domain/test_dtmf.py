@@ -196,8 +196,13 @@ def test_digit_change_without_gap_reports_both() -> None:
     assert _detect(_tone("1", 200) + _tone("2", 200)) == "12"
 
 
-def test_too_short_tone_is_rejected() -> None:
-    assert _detect(_silence(5) + _tone("7", 15) + _silence(100)) == ""
+@pytest.mark.parametrize(
+    "offset", range(0, 102, 7)
+)  # every alignment against the 102-sample blocks
+def test_tone_length_limits_at_any_alignment(offset: int) -> None:
+    # Q.24: >= 40 ms must be detected; very short tones (here <= 15 ms) must not.
+    assert _detect([0] * offset + _tone("7", 40) + _silence(100)) == "7"
+    assert _detect([0] * offset + _tone("7", 15) + _silence(100)) == ""
 
 
 def test_twist_beyond_limits_is_rejected() -> None:
