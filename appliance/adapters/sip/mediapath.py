@@ -82,6 +82,7 @@ class MediaPath:
         self._tasks: set[asyncio.Task[None]] = set()
         self.peer: MediaPath | None = None
         self.heard: bytes | None = None
+        self._heard_fifo = bytearray()
         self.update(params)
 
     def update(self, params: MediaParams) -> None:
@@ -111,14 +112,25 @@ class MediaPath:
 
     def tick(self) -> None:
         self._send_one()
-        payload = self._jitter.pop()
-        pcm = self._decode(payload) if payload is not None else None
+        pcm = self._next_heard()
         self.heard = pcm
         if self._inband is not None and pcm is not None:
             for digit in self._inband.feed_pcm16(pcm):
                 self.digit(digit, "inband")
         if self._recording is not None:
             self._record(pcm)
+
+    def _next_heard(self) -> bytes | None:
+        # Callers that ignore our ptime (10/30 ms packets) are re-cut into 20 ms frames here.
+        fifo = self._heard_fifo
+        while len(fifo) < FRAME_BYTES:
+            payload = self._jitter.pop()  # bounded: the buffer runs dry
+            if payload is None:
+                return None
+            fifo += self._decode(payload)
+        frame = bytes(fifo[:FRAME_BYTES])
+        del fifo[:FRAME_BYTES]
+        return frame
 
     def _send_one(self) -> None:
         if self.params.direction in ("recvonly", "inactive"):
