@@ -6,8 +6,8 @@ engine keeps running on the test's event loop while SIPp plays.
 from __future__ import annotations
 
 import asyncio
-import re
 import contextlib
+import re
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path

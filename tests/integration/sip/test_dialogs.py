@@ -26,7 +26,7 @@ async def test_cancel_while_ringing_gets_200_and_487(
     app.ring = 3.0
     result = await Sipp("cancel.xml", tmp_path, target=target(engine)).run()
     assert result.returncode == 0, result.explain()
-    (call,) = await app.wait_calls(1, timeout=10)
+    (_call,) = await app.wait_calls(1, timeout=10)
     assert engine.status().active_channels == 0
 
 

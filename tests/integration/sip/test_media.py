@@ -3,6 +3,7 @@ digits are read by timestamp, the caller is recorded, and the clock paces every 
 
 from __future__ import annotations
 
+import itertools
 import wave
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import numpy as np
 
 from appliance.adapters.sip.engine import SipEngine
 from appliance.ports.telephony import RecordingStopped
-from tests.integration.sip.capture import Capture, decode
+from tests.integration.sip.capture import Capture, RtpPacket, decode
 from tests.integration.sip.conftest import DemoApp, prompt_frames, target
 from tests.support.sipp import Sipp
 
@@ -67,9 +68,9 @@ async def test_rfc4733_digits_from_pcaps(engine: SipEngine, app: DemoApp, tmp_pa
     _assert_paced(packets)
 
 
-def _assert_paced(packets: list) -> None:  # type: ignore[type-arg]
+def _assert_paced(packets: list[RtpPacket]) -> None:
     # one shared clock: 50 packets/s, timestamps step by exactly one frame
-    steps = [(b.timestamp - a.timestamp) & 0xFFFFFFFF for a, b in zip(packets, packets[1:])]
+    steps = [(b.timestamp - a.timestamp) & 0xFFFFFFFF for a, b in itertools.pairwise(packets)]
     assert steps.count(160) >= len(steps) - 2
-    seqs = [(b.seq - a.seq) & 0xFFFF for a, b in zip(packets, packets[1:])]
+    seqs = [(b.seq - a.seq) & 0xFFFF for a, b in itertools.pairwise(packets)]
     assert set(seqs) == {1}
