@@ -115,3 +115,21 @@ def test_frame_encode_decode_costs_a_few_microseconds() -> None:
     # 300 calls x 50 frames/s x both directions is 30 000 conversions a second: 20 µs each is 60 %
     # of one core at worst; a few µs is expected.
     assert per_frame_us < 20, per_frame_us
+
+
+def test_pcma_capture_from_the_test_kit_matches_its_source_wav() -> None:
+    import wave
+    from pathlib import Path
+
+    from tests.unit.media.pcap import read_rtp
+
+    assets = Path(__file__).parents[2] / "assets" / "media"
+    payload = b"".join(p.payload for p in read_rtp(assets / "speech_pcma.pcap"))
+    with wave.open(str(assets / "speech_8k.wav"), "rb") as w:
+        pcm = w.readframes(w.getnframes())
+    assert g711.alaw_encode(pcm) == payload[: len(pcm) // 2]
+    original = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
+    decoded = np.frombuffer(g711.alaw_decode(payload[: len(pcm) // 2]), dtype="<i2")
+    noise = original - decoded
+    snr_db = 10 * np.log10(np.sum(original**2) / np.sum(noise**2))
+    assert snr_db > 30  # G.711 gives ~37 dB on speech; an inverted sign bit gives < 0
