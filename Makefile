@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 APT    := DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends
 
-RUNTIME_DEBS := python3-venv python3-dev gcc unixodbc sox libsox-fmt-base
+RUNTIME_DEBS := python3-venv python3-dev gcc unixodbc sox libsox-fmt-base libsox-fmt-mp3
 TEST_DEBS    := $(RUNTIME_DEBS) sip-tester kamailio baresip-core tshark espeak-ng unixodbc-dev \
                 libsqliteodbc odbc-postgresql postgresql chromium systemd nginx-light
 
