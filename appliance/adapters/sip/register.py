@@ -39,6 +39,9 @@ class RegistrationKeeper:
             expires=account.expires,
             auth=SipDigestAuth(account.username, account.password),
             user_agent=user_agent,
+            # the library drops the AOR's port from the Request-URI; registrars on a
+            # non-default port (and the digest uri) need it
+            registrar_uri="sip:" + account.aor.split("@", 1)[-1],
         )
         self._reg.on_registered = self._registered
         self._reg.on_failed = lambda _r, status, reason: self._retry(f"{status} {reason}")
@@ -62,6 +65,9 @@ class RegistrationKeeper:
     def call_id(self) -> str:
         call_id: str = self._reg.call_id
         return call_id
+
+    async def wait_registered(self, timeout: float) -> None:
+        await asyncio.wait_for(self.registered_event.wait(), timeout)
 
     def start(self) -> None:
         self._reg.register()
