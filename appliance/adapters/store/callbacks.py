@@ -125,6 +125,20 @@ class CallbacksMixin(SqlBase):
         with self._tx() as conn:
             return conn.execute(stmt).rowcount == 1
 
+    def renew_callback_lease(self, callback_id: str, node: str, lease_until: datetime) -> bool:
+        """Keep a callback claimed while its call lasts; False once the claim was lost."""
+        stmt = (
+            update(callbacks)
+            .where(
+                callbacks.c.id == callback_id,
+                callbacks.c.claimed_by == node,
+                callbacks.c.status == CallbackStatus.DIALLING.value,
+            )
+            .values(lease_until=lease_until)
+        )
+        with self._tx() as conn:
+            return conn.execute(stmt).rowcount == 1
+
     def cancel_callback(self, callback_id: str, *, now: datetime) -> bool:
         stmt = (
             update(callbacks)

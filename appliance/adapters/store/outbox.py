@@ -86,6 +86,10 @@ class OutboxMixin(SqlBase):
         )
         return self._apply(stmt)
 
+    def renew_job_lease(self, job_id: str, worker: str, lease_until: datetime) -> bool:
+        """Keep a long job (a slow transcription) claimed; False once the claim was lost."""
+        return self._apply(_fenced(job_id, worker).values(lease_until=lease_until))
+
     def replay_job(self, job_id: str, *, now: datetime) -> bool:
         """A supervisor's "try again": a failed, cancelled or done job becomes due now."""
         settled = [JobStatus.FAILED.value, JobStatus.CANCELLED.value, JobStatus.DONE.value]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -138,3 +139,33 @@ def test_concurrent_requests_from_two_nodes_make_one_callback(
     assert sum(1 for _, merged in results if not merged) == 1
     assert len({cb.id for cb, _ in results}) == 1
     assert len(nodes[0].list_callbacks()) == 1
+
+
+def test_a_renewed_callback_lease_is_not_retaken(store: Store) -> None:
+    cb = _callback()
+    store.create_or_merge_callback(cb)
+    store.claim_due_callbacks(T0, "node-a", limit=1, lease=LEASE)
+    assert store.renew_callback_lease(cb.id, "node-a", T0 + 3 * LEASE)
+    assert not store.renew_callback_lease(cb.id, "node-b", T0 + 9 * LEASE)
+    assert store.claim_due_callbacks(T0 + 2 * LEASE, "node-b", limit=1, lease=LEASE) == []
+
+
+def test_two_nodes_claim_every_due_callback_exactly_once(
+    open_store: Callable[[], SqlStore],
+) -> None:
+    nodes = [open_store(), open_store()]
+    for i in range(60):
+        nodes[0].create_or_merge_callback(_callback(f"+5692000{i:04d}", due_minutes=i % 5))
+    now = T0 + timedelta(minutes=10)
+    start = threading.Barrier(4)
+
+    def drain(i: int) -> list[str]:
+        taken: list[str] = []
+        start.wait(timeout=10)
+        while batch := nodes[i % 2].claim_due_callbacks(now, f"n{i}", limit=2, lease=LEASE):
+            taken += [cb.id for cb in batch]
+        return taken
+
+    with ThreadPoolExecutor(4) as pool:
+        taken = [cb_id for ids in pool.map(drain, range(4)) for cb_id in ids]
+    assert len(taken) == 60 and len(set(taken)) == 60

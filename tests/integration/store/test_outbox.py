@@ -74,6 +74,17 @@ def test_an_expired_lease_is_reclaimed_and_the_stale_worker_is_fenced(store: Sto
     assert done is not None and done.status is JobStatus.DONE
 
 
+def test_a_renewed_lease_is_not_reclaimed(store: Store) -> None:
+    job = _job()
+    store.enqueue([job])
+    store.claim_due_jobs(T0, "w1", limit=1, lease=LEASE)
+    assert store.renew_job_lease(job.id, "w1", T0 + 3 * LEASE)
+    assert not store.renew_job_lease(job.id, "w2", T0 + 9 * LEASE)
+    assert store.claim_due_jobs(T0 + 2 * LEASE, "w2", limit=1, lease=LEASE) == []
+    assert store.complete_job(job.id, "w1", T0 + 2 * LEASE)
+    assert not store.renew_job_lease(job.id, "w1", T0 + 4 * LEASE)  # done: nothing to keep
+
+
 def test_retry_waits_for_its_due_time_and_keeps_the_error(store: Store) -> None:
     job = _job()
     store.enqueue([job])
