@@ -72,13 +72,6 @@ def end_call(state: MenuState) -> Result:
     return replace(state, ended=True, playing=False, waiting=False), [EndCall()]
 
 
-def then(first: Result, more: Callable[[MenuState], Result]) -> Result:
-    """Chain two moves, keeping the effects of both in order."""
-    state, effects = first
-    state, later = more(state)
-    return state, [*effects, *later]
-
-
 def with_effects(effects: Sequence[Effect], result: Result) -> Result:
     return result[0], [*effects, *result[1]]
 

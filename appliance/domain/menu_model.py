@@ -205,6 +205,11 @@ Event = (
 
 @dataclass(frozen=True)
 class Play:
+    """Play prompt names (sounds/<language>/<name>) in order, replacing anything playing.
+
+    Report PromptFinished(play_id) only when the whole sequence played to its end.
+    """
+
     prompts: tuple[str, ...]
     barge_in: bool
     play_id: int

@@ -113,10 +113,6 @@ def on_timeout(state: MenuState, plan: MenuPlan) -> Result:
     return _retry(state, plan, silence=True)
 
 
-def after_prompt(state: MenuState, plan: MenuPlan) -> Result:
-    return wait(state, plan.no_input_timeout_s)
-
-
 def _retry(state: MenuState, plan: MenuPlan, *, silence: bool, notice: str = "") -> Result:
     def reprompt(s: MenuState, default_notice: str) -> Result:
         prompts = (notice or default_notice, *ask_prompts(s, plan))

@@ -17,6 +17,7 @@ from appliance.errors import ConfigError
         ("CL", None, "es", date(2026, 9, 18), "Día de la Independencia"),
         ("CL", None, "en_US", date(2026, 9, 18), "Independence Day"),
         ("CL", None, "en", date(2026, 9, 18), "Independence Day"),
+        ("CL", None, "es_CL", date(2026, 9, 18), "Día de la Independencia"),
         ("ES", "MD", "es", date(2026, 5, 2), "Fiesta de la Comunidad de Madrid"),
         ("ES", "MD", "en_US", date(2026, 5, 2), "Madrid Day"),
         ("es", "CT", "es", date(2026, 9, 11), "Fiesta Nacional de Cataluña"),

@@ -215,3 +215,8 @@ def test_invalid_ranges(start: str, end: str) -> None:
 def test_range_with_seconds_is_refused() -> None:
     with pytest.raises(ValueError, match="whole minutes"):
         TimeRange(time(9, 0, 30), time(10))
+
+
+def test_holiday_on() -> None:
+    assert OFFICE.holiday_on(date(2026, 12, 8)) == Holiday(date(2026, 12, 8), "Inmaculada", None)
+    assert OFFICE.holiday_on(date(2026, 12, 9)) is None

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from appliance.domain.call_events import EventKind, Stage
 from appliance.domain.hours import Mode
 from appliance.domain.menu_model import (
     CallerHungUp,
+    CreateTicket,
     EndCall,
     MenuPlan,
     MessageSaved,
@@ -16,6 +19,8 @@ from appliance.domain.menu_model import (
     SaveMessage,
     StartRecording,
     StopReason,
+    TicketCreated,
+    TicketOptions,
 )
 from appliance.domain.outcomes import Outcome
 from tests.unit.domain.menu_driver import CALLER, NOW, Driver
@@ -140,3 +145,16 @@ def test_recording_results_outside_recording_are_ignored(
     d = Driver(PLAN)
     d.answer()
     assert d.send(event) == []
+
+
+def test_recording_failure_with_no_ticket_questions_creates_while_apologising() -> None:
+    d = Driver(replace(PLAN, ticket=TicketOptions(callbacks=False)))
+    d.answer()
+    d.press("2")
+    d.finish()
+    effects = d.send(RecordingFailed("disk full"))
+    assert isinstance(effects[-2], CreateTicket)
+    assert d.played() == ("technical_problem",)
+    assert d.finish() == []  # the apology ends; the ticket number is still on its way
+    d.send(TicketCreated("15"))
+    assert d.played()[:3] == ("your_reference_is", "digit_1", "digit_5")

@@ -291,3 +291,13 @@ def test_ticket_results_outside_creation_are_ignored() -> None:
     d = ticket(BASIC)
     assert d.send(TicketCreated("1")) == []
     assert d.send(TicketFailed("x")) == []
+
+
+def test_ticket_failure_after_hangup_only_records() -> None:
+    d = ticket(BASIC)
+    d.finish()
+    d.press("1")
+    d.send(CallerHungUp())
+    effects = d.send(TicketFailed("store down"))
+    assert [e.kind for e in effects] == [EventKind.TICKET_FAILED]  # type: ignore[union-attr]
+    assert d.outcome() is Outcome.ERROR
