@@ -10,6 +10,8 @@ responses on incoming dialogs surfaced (REFER 202/4xx), INFO accepted.
 from __future__ import annotations
 
 import asyncio
+import functools
+import ipaddress
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -57,8 +59,16 @@ class SeamTransport(UdpSipTransport):
         self._udp_transport = transport
 
     def _send_raw(self, raw: bytes, addr: Addr) -> None:
-        if self._udp_transport is not None:
+        if self._udp_transport is None:
+            return
+        if not _is_ip(addr[0]):
+            # a hostname would make sendto resolve it synchronously and stall every call
+            log.info("not sending to unresolved host %r", addr[0])
+            return
+        try:
             self._udp_transport.sendto(raw, addr)
+        except (OSError, ValueError) as exc:
+            log.info("send to %s:%s failed: %s", addr[0], addr[1], exc)
 
     def send(self, message: SipRequest | SipResponse, addr: Addr) -> None:
         if isinstance(message, SipResponse):
@@ -117,6 +127,15 @@ class _SeamProtocol(asyncio.DatagramProtocol):
         log.debug("SIP socket error: %s", exc)
 
 
+@functools.lru_cache(maxsize=1024)
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
 def _describe(msg: SipRequest | SipResponse) -> str:
     if isinstance(msg, SipRequest):
         return f"{msg.method} {msg.call_id}"
@@ -147,6 +166,10 @@ class SeamUAS(SipUAS):
 
     def _handle_request(self, request: SipRequest, addr: Addr) -> None:
         method = request.method.upper()
+        refusal = None if self.missing(request) or method == "ACK" else refuse(request)
+        if refusal is not None:
+            self._send_error(request, refusal[0], "", extra_headers=refusal[1])
+            return
         if method == "INVITE" and not _to_tag(request) and self.gate is not None:
             if self.missing(request):
                 super()._handle_request(request, addr)
@@ -219,6 +242,32 @@ class SeamUAS(SipUAS):
             log.info("cannot answer %s: %s", request.method, exc)
 
 
+_SINGLE_VALUED = ("from", "to", "call-id", "cseq", "max-forwards", "content-length")
+
+
+def refuse(request: SipRequest) -> tuple[int, dict[str, str]] | None:
+    """RFC 3261 §8.2 checks the library skips (RFC 4475 torture cases): status + headers."""
+    _, cseq_method = cseq_of(request)
+    if cseq_method != request.method.upper():
+        return 400, {}
+    if any(len(request.headers.get(h)) > 1 for h in _SINGLE_VALUED):
+        return 400, {}
+    length = request.headers.get_first("content-length")
+    if length is not None and not length.strip().isdigit():
+        return 400, {}
+    scheme = request.uri.split(":", 1)[0].lower()
+    if scheme not in ("sip", "sips", "tel"):
+        return 416, {}
+    required = {t.strip().lower() for v in request.headers.get("require") for t in v.split(",")}
+    unsupported = required - {"timer"}
+    if unsupported and request.method.upper() not in ("CANCEL",):
+        return 420, {"Unsupported": ", ".join(sorted(unsupported))}
+    kind = (request.content_type or "").split(";")[0].strip().lower()
+    if request.method.upper() == "INVITE" and request.body and kind != "application/sdp":
+        return 415, {"Accept": "application/sdp"}
+    return None
+
+
 def _to_tag(request: SipRequest) -> str:
     try:
         to_addr = request.to_addr
@@ -233,6 +282,8 @@ def _reason(status: int) -> str:
         400: "Bad Request",
         403: "Forbidden",
         415: "Unsupported Media Type",
+        416: "Unsupported URI Scheme",
+        420: "Bad Extension",
         481: "Call/Transaction Does Not Exist",
         486: "Busy Here",
         488: "Not Acceptable Here",
