@@ -13,10 +13,25 @@ from pathlib import Path
 import uvicorn
 
 from appliance import logsetup
+from appliance.adapters.mail.smtp import SmtpMailer
+from appliance.adapters.mail.smtp import SmtpSettings as SmtpAdapterSettings
+from appliance.adapters.mail.spool import SpoolMailer
+from appliance.adapters.prompt_catalog import PromptCatalog, shipped_sounds_dir
+from appliance.adapters.sip.engine import EngineConfig, SipEngine
+from appliance.adapters.sip.mediapath import default_kit
+from appliance.adapters.sip.register import AccountConfig
 from appliance.adapters.store.sql_store import SqlStore
 from appliance.adapters.systemd_notify import SystemdNotifier
 from appliance.config import Settings
+from appliance.domain.retry import RetryPolicy
+from appliance.ports.clock import SystemClock
+from appliance.ports.delivery import Mailer
 from appliance.services.api_tokens import ensure_api_token
+from appliance.services.business import load_catalog
+from appliance.services.call_flow import CallFlow
+from appliance.services.delivery import DeliveryWorker, WorkerSettings, mail_handler
+from appliance.services.intake import VOICEMAIL_JOB, Intake
+from appliance.services.notifications import VoicemailEmails, VoicemailMailSettings
 from webui.app import create_app
 from webui.deps import WebContext
 
@@ -44,6 +59,70 @@ async def build(settings: Settings) -> Appliance:
     store = await asyncio.to_thread(SqlStore.open, settings.store_url)
     token = ensure_api_token(settings.node.data_dir)
     return Appliance(settings=settings, store=store, api_token=token)
+
+
+def engine_config(settings: Settings) -> EngineConfig:
+    sip = settings.sip
+    accounts = tuple(
+        AccountConfig(aor=f"sip:{a.username}@{_host(a.registrar)[0]}", registrar=_host(a.registrar),
+                      username=a.auth_username or a.username,
+                      password=a.password.get_secret_value() if a.password else "",
+                      expires=a.expires)
+        for a in sip.accounts)
+    return EngineConfig(
+        bind_ip=sip.bind, port=sip.port, rtp_low=sip.rtp_port_min, rtp_high=sip.rtp_port_max,
+        max_channels=sip.max_channels, allowed_peers=sip.allowed_peers,
+        invites_per_second=sip.invites_per_second_per_source, user_agent=sip.user_agent,
+        mode=sip.mode, accounts=accounts)
+
+
+def _host(uri: str) -> tuple[str, int]:
+    hostport = uri.removeprefix("sips:").removeprefix("sip:").rpartition("@")[2].split(";")[0]
+    host, _, port = hostport.partition(":")
+    return host, int(port) if port else 5060
+
+
+def mailer(settings: Settings) -> Mailer:
+    smtp = settings.smtp
+    if smtp.host is None:
+        return SpoolMailer(settings.mail_spool_dir)
+    return SmtpMailer(SmtpAdapterSettings(
+        host=smtp.host, port=smtp.port, security=smtp.security, username=smtp.username,
+        password=smtp.password.get_secret_value() if smtp.password else None,
+        timeout_s=smtp.timeout_seconds))
+
+
+async def start_telephony(appliance: Appliance) -> None:
+    settings, store = appliance.settings, appliance.store
+    clock = SystemClock()
+    intake = Intake(store)
+    catalog = await asyncio.to_thread(load_catalog, store)
+    recovered = await asyncio.to_thread(
+        intake.recover_pending, settings.recordings_dir, dict(catalog.profiles), clock.now())
+    if recovered:
+        log.warning("filed %d recordings interrupted by a crash", len(recovered))
+    prompts = PromptCatalog(settings.node.data_dir / "prompts", shipped_sounds_dir())
+    flow = CallFlow(store, intake, clock, prompts, settings.recordings_dir, settings.node.name)
+    engine = SipEngine(engine_config(settings), default_kit())
+    engine.set_call_handler(flow.handle)
+    await engine.start()
+    appliance.stoppers.append(engine.stop)
+
+    web = settings.web
+    emails = VoicemailEmails(store, VoicemailMailSettings(
+        sender=settings.smtp.from_address,
+        public_url=web.public_url or f"http://{web.bind}:{web.port}"))
+    worker = DeliveryWorker(
+        store, {VOICEMAIL_JOB: mail_handler(mailer(settings), emails.build)}, clock,
+        WorkerSettings(worker_id=settings.node.name, retry=RetryPolicy(max_attempts=20),
+                       concurrency=settings.limits.delivery_workers, poll_interval_s=0.5))
+    task = asyncio.create_task(worker.run(), name="delivery")
+
+    async def stop_worker() -> None:
+        worker.stop()
+        await task
+
+    appliance.stoppers.append(stop_worker)
 
 
 class _EmbeddedServer(uvicorn.Server):
@@ -78,6 +157,7 @@ async def run_appliance(settings: Settings, *, demo: bool) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
 
+    await start_telephony(appliance)
     web = _web_server(appliance)
     web_task = asyncio.create_task(web.serve(), name="web")
     watchdog = asyncio.create_task(notifier.watchdog(), name="watchdog")

@@ -70,6 +70,7 @@ def demo_profile() -> ServiceProfile:
     """The demo's one service: open 24/7, Spanish by default, English selectable."""
     return ServiceProfile(
         name="default",
+        destinations=Destinations(business=("staff@localhost",)),
         plans={"es": MenuPlan(language="es", return_target="sip:600@127.0.0.1"),
                "en": MenuPlan(language="en", return_target="sip:600@127.0.0.1")},
     )
