@@ -90,7 +90,8 @@ class CallSession:
         self.mode = profile.calendar.mode_at(self.started)
         self.plan = profile.plan()
         self.state = menu.initial_state()
-        self.queue: asyncio.Queue[Event] = asyncio.Queue()
+        # None only wakes the loop up (a task or the event pump finished) to re-check _done.
+        self.queue: asyncio.Queue[Event | None] = asyncio.Queue()
         self.journal = CallJournal(flow.store, leg.call_id, flow.clock)
         self.play_ids: deque[int] = deque()
         self.timer: asyncio.Task[None] | None = None
@@ -119,7 +120,9 @@ class CallSession:
         self.feed(self._answered())
         try:
             while not self._done(pump):
-                self.feed(await self.queue.get())
+                event = await self.queue.get()
+                if event is not None:
+                    self.feed(event)
         finally:
             pump.cancel()
             for task in [*self.tasks, *([self.timer] if self.timer else [])]:
@@ -157,6 +160,7 @@ class CallSession:
             if mapped is not None:
                 self.queue.put_nowait(mapped)
         self.leg_open = False
+        self.queue.put_nowait(None)
 
     def _translate(self, event: tel.LegEvent) -> Event | None:
         if isinstance(event, tel.DigitReceived):
@@ -288,7 +292,11 @@ class CallSession:
 
     def _track(self, task: asyncio.Task[None]) -> None:
         self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+        task.add_done_callback(self._untrack)
+
+    def _untrack(self, task: asyncio.Task[None]) -> None:
+        self.tasks.discard(task)
+        self.queue.put_nowait(None)
 
 
 _HANDLERS: Mapping[type, Any] = {
