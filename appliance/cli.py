@@ -11,6 +11,7 @@ from pathlib import Path
 from appliance import __version__
 from appliance.config import Settings, load_settings
 from appliance.errors import ConfigError
+from appliance.ops import commands as ops_commands
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -28,6 +29,8 @@ def _parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check-config", help="validate a config file and exit")
     check.add_argument("file", type=Path)
+
+    ops_commands.register(commands)
     return parser
 
 
@@ -72,6 +75,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _check_config(args.file)
     if args.command == "demo":
         return _serve(demo_settings(args.sip_port, args.web_port, args.data_dir), demo=True)
+    if args.command in ops_commands.COMMANDS:
+        return ops_commands.COMMANDS[args.command](args)
     if args.command == "run":
         try:
             settings = load_settings(args.config)

@@ -1,0 +1,1 @@
+"""Operating the appliance: backup and restore, settings export/import, retention, health."""
