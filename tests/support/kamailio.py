@@ -8,6 +8,7 @@ import contextlib
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from tests.support.sipp import free_udp_port
 from tests.support.tools import require_tool
@@ -21,20 +22,23 @@ class Kamailio:
     config: str = "registrar.cfg"
     algorithm: str = "MD5"
     port: int = field(default_factory=free_udp_port)
+    target_port: int = 9  # where 9xxx INVITEs go after the 407 (a SIPp callee)
     _proc: asyncio.subprocess.Process | None = None
+    _log: BinaryIO | None = None
 
     def render(self) -> Path:
         self.rundir.mkdir(parents=True, exist_ok=True)
         text = (ASSETS / self.config).read_text()
         text = (text.replace("@PORT@", str(self.port)).replace("@RUNDIR@", str(self.rundir))
-                .replace("@ALGORITHM@", self.algorithm))
+                .replace("@ALGORITHM@", self.algorithm)
+                .replace("@TARGET_PORT@", str(self.target_port)))
         path = self.rundir / self.config
         path.write_text(text)
         return path
 
     async def start(self) -> None:
         cfg = self.render()
-        self._log = open(self.rundir / "kamailio.log", "wb")  # noqa: SIM115 - closed in stop()
+        self._log = open(self.rundir / "kamailio.log", "ab")  # noqa: SIM115 - closed in stop()
         self._proc = await asyncio.create_subprocess_exec(
             require_tool("kamailio"), "-f", str(cfg), "-DD", "-E", "-m", "64", "-M", "8",
             "-Y", str(self.rundir), stdin=asyncio.subprocess.DEVNULL,
@@ -56,6 +60,7 @@ class Kamailio:
             while loop.time() < deadline:
                 assert self._proc is not None
                 if self._proc.returncode is not None:
+                    await self.stop()
                     raise RuntimeError(f"kamailio exited: {self.log()[-2000:]}")
                 s.sendto(probe, ("127.0.0.1", self.port))
                 await asyncio.sleep(0.2)
@@ -76,5 +81,6 @@ class Kamailio:
             except TimeoutError:
                 self._proc.kill()
                 await self._proc.wait()
-        if getattr(self, "_log", None) is not None:
+        if self._log is not None:
             self._log.close()
+            self._log = None

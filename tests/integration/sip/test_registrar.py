@@ -3,7 +3,9 @@ SHA-256), then a call routed to us through the record-routing proxy, ACK and BYE
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -52,3 +54,31 @@ async def test_register_then_call_through_the_proxy(
         assert "Record-Route:" in ok  # defect 1: copied into our 2xx, so ACK/BYE find us
     finally:
         await engine.stop()
+
+
+async def test_dial_out_through_the_proxy_with_407(
+    registrar: Kamailio, engine: SipEngine, tmp_path: Path
+) -> None:
+    """Defects 2-4: the 407 is ACKed and answered with credentials (stale copies ignored); the
+    2xx's Contact and Record-Route become the dialog's target and routes, so our BYE finds the
+    callee through the proxy (which 404s an in-dialog request without Route)."""
+    sipp = Sipp("uas_callback_answer.xml", tmp_path / "callee")
+    await sipp.start()
+    await registrar.stop()
+    registrar.target_port = sipp.port
+    await registrar.start()
+    engine.config = replace(engine.config, outbound_proxy=("127.0.0.1", registrar.port),
+                            outbound_username="ovm", outbound_password="ovm-secret")
+    try:
+        result = await engine.dial("95551234", caller_id="600", display_name="CB 9 Z",
+                                   ring_timeout=10)
+        assert (result.outcome, result.status) == ("answered", 200), registrar.log()[-3000:]
+        assert result.leg is not None
+        await asyncio.sleep(0.5)
+        await result.leg.hangup()
+        done = await sipp.wait(20)
+    finally:
+        await sipp.stop()
+    assert done.returncode == 0, done.explain() + registrar.log()[-3000:]
+    bye = next(m for m in done.traced() if m.startswith("BYE "))
+    assert "Route:" not in bye  # the proxy consumed its own Route: it really loose-routed
