@@ -1,24 +1,68 @@
-"""What routes depend on: the web context built by the composition root, and the API token check."""
+"""What routes depend on: the web context built by the composition root, the API token check,
+the signed-in user and its role, the UI language, the clock and the CSRF check on form posts.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from appliance.domain.records import Role, User
 from appliance.ports.store import Store
+from appliance.services.admin import LoginThrottle
 from appliance.services.api_tokens import token_matches
+from appliance.services.business import ServiceCatalog, load_catalog
+from webui.errors import CsrfRejected, Forbidden, NotSignedIn, PasswordChangeRequired
+from webui.i18n import DEFAULT_LANGUAGE, LANGUAGES
+from webui.sessions import CSRF_COOKIE, LANG_COOKIE, SESSION_COOKIE, Signer, password_fingerprint
+
+_SOUNDS = Path(__file__).resolve().parent.parent / "sounds"
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
 class WebContext:
-    """Everything the web layer may use, handed over by appliance.bootstrap."""
+    """Everything the web layer may use, handed over by appliance.bootstrap.
+
+    Without `data_dir` the UI still serves, but sessions end at restart and no first admin is
+    created; `recordings_dir` defaults to <data_dir>/recordings, prompts go to <data_dir>/prompts.
+    """
 
     store: Store
     api_token: str
     node: str
+    data_dir: Path | None = None
+    recordings_dir: Path | None = None
+    sounds_dir: Path = _SOUNDS
+    secure_cookies: bool = False
+    clock: Callable[[], datetime] = _utc_now
+
+    @property
+    def prompts_dir(self) -> Path | None:
+        return None if self.data_dir is None else self.data_dir / "prompts"
+
+    @property
+    def recordings(self) -> Path | None:
+        if self.recordings_dir is not None:
+            return self.recordings_dir
+        return None if self.data_dir is None else self.data_dir / "recordings"
+
+
+@dataclass
+class WebState:
+    """What the app builds once at start from the context: the signer and the login throttle."""
+
+    signer: Signer
+    throttle: LoginThrottle = field(default_factory=LoginThrottle)
 
 
 def get_context(request: Request) -> WebContext:
@@ -34,6 +78,29 @@ def get_store(context: ContextDep) -> Store:
 
 
 StoreDep = Annotated[Store, Depends(get_store)]
+
+
+def get_state(request: Request) -> WebState:
+    state: WebState = request.app.state.web
+    return state
+
+
+StateDep = Annotated[WebState, Depends(get_state)]
+
+
+def get_now(context: ContextDep) -> datetime:
+    return context.clock()
+
+
+NowDep = Annotated[datetime, Depends(get_now)]
+
+
+def get_language(request: Request) -> str:
+    lang = request.cookies.get(LANG_COOKIE, DEFAULT_LANGUAGE)
+    return lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+
+
+LangDep = Annotated[str, Depends(get_language)]
 
 _bearer = HTTPBearer(auto_error=False)
 
@@ -52,3 +119,61 @@ def require_api_token(
 
 
 ApiAuth = Depends(require_api_token)
+
+# The pages a user who must change the password may still open.
+_PASSWORD_CHANGE_PATHS = ("/account/password", "/logout", "/lang")
+
+
+def signed_in_user(request: Request, store: StoreDep, state: StateDep, now: NowDep) -> User:
+    session = state.signer.load_session(request.cookies.get(SESSION_COOKIE), now)
+    if session is None:
+        raise NotSignedIn()
+    user = store.get_user(session.username)
+    if user is None or user.disabled or password_fingerprint(user.password_hash) != session.fingerprint:
+        raise NotSignedIn()
+    if user.must_change_password and request.url.path not in _PASSWORD_CHANGE_PATHS:
+        raise PasswordChangeRequired()
+    return user
+
+
+UserDep = Annotated[User, Depends(signed_in_user)]
+
+
+def _require(*roles: Role) -> Callable[[User], User]:
+    def guard(user: UserDep) -> User:
+        if user.role not in roles:
+            raise Forbidden()
+        return user
+
+    return guard
+
+
+SupervisorDep = Annotated[User, Depends(_require(Role.ADMIN, Role.SUPERVISOR))]
+AdminDep = Annotated[User, Depends(_require(Role.ADMIN))]
+
+
+async def check_csrf(request: Request, state: StateDep) -> None:
+    """Every state-changing request carries the form token matching the browser's CSRF cookie."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    form = await request.form()
+    token = form.get("csrf")
+    if not state.signer.csrf_ok(request.cookies.get(CSRF_COOKIE),
+                                token if isinstance(token, str) else None):
+        raise CsrfRejected()
+
+
+CsrfCheck = Depends(check_csrf)
+
+
+def get_catalog(store: StoreDep) -> ServiceCatalog:
+    return load_catalog(store)
+
+
+CatalogDep = Annotated[ServiceCatalog, Depends(get_catalog)]
+
+
+def display_zone(catalog: ServiceCatalog) -> str:
+    """Times show on the default service's wall clock (the office's zone)."""
+    profile = catalog.profiles.get("default") or next(iter(catalog.profiles.values()))
+    return profile.calendar.timezone

@@ -26,7 +26,7 @@ from appliance.ports.store import Store
 log = logging.getLogger(__name__)
 
 FIRST_ADMIN = "admin"
-INITIAL_PASSWORD_FILE = "initial-admin-password"
+INITIAL_PASSWORD_FILE = "initial-admin-password"  # noqa: S105 (a file name)
 MIN_PASSWORD_LENGTH = 10
 _USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789._-@")
 _hasher = PasswordHasher()
