@@ -67,10 +67,10 @@ def _edit(
     try:
         changed = replace(profile, calendar=change(profile.calendar))
     except (ValueError, ConfigError) as exc:
-        return _page(request, user, profile, version, now, lang, status_code=400, error=str(exc))
+        return _page(request, user, profile, version, now, lang, status=400, error=str(exc))
     problem = save(store, changed, version, user, now)
     if problem:
-        return _page(request, user, profile, catalog.version, now, lang, status_code=409, error=problem)
+        return _page(request, user, profile, catalog.version, now, lang, status=409, error=problem)
     return RedirectResponse(f"/services/{name}/calendar?msg={msg}", status_code=303)
 
 

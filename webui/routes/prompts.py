@@ -33,7 +33,7 @@ def _page(request: Request, user: User, context: ContextDep, profile: ServicePro
     if lang not in profile.plans:
         lang = profile.default_language
     rows = list_prompts(context.prompts_dir, context.sounds_dir, profile.name, lang)
-    return render(request, "prompts.html", user=user, status_code=status, profile=profile, lang=lang,
+    return render(request, "prompts.html", user=user, status_code=status, profile=profile, prompt_lang=lang,
                   rows=rows, uploads_enabled=context.prompts_dir is not None, **extra)
 
 
@@ -71,7 +71,7 @@ def upload_prompt(
         target = override_path(context.prompts_dir, name, lang, prompt)
         info = save_upload(audio.file, audio.filename, target)
     except (UploadRefused, MediaError) as exc:
-        return _page(request, user, context, profile, lang, status_code=400, error=str(exc))
+        return _page(request, user, context, profile, lang, status=400, error=str(exc))
     audit(store, actor=user.username, action="prompt.upload", target=f"{name}/{lang}/{prompt}",
           now=now, after={"seconds": info.seconds, "peak_dbfs": info.peak_dbfs,
                           "file": Path(audio.filename or "").name})

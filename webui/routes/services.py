@@ -102,10 +102,10 @@ def save_service(
     try:
         changed = profile_from_form(profile, fields)
     except ValueError as exc:
-        return _menus_page(request, user, profile, version, status_code=400, error=str(exc))
+        return _menus_page(request, user, profile, version, status=400, error=str(exc))
     problem = save(store, changed, version, user, now)
     if problem:
-        return _menus_page(request, user, profile, catalog.version, status_code=409, error=problem)
+        return _menus_page(request, user, profile, catalog.version, status=409, error=problem)
     return RedirectResponse(f"/services/{name}?saved=1", status_code=303)
 
 

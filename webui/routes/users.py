@@ -36,7 +36,7 @@ def add_user(
         created = create_user(store, actor=user.username, username=username,
                               role=_role(role), password=password, now=now)
     except InvalidUserChange as exc:
-        return _page(request, user, store, status_code=400, error=str(exc))
+        return _page(request, user, store, status=400, error=str(exc))
     return _page(request, user, store, notice="User created.", created=created.username)
 
 
@@ -50,7 +50,7 @@ def change_user(
                     role=_role(role) if role else None,
                     disabled={"1": True, "0": False}.get(disabled))
     except InvalidUserChange as exc:
-        return _page(request, user, store, status_code=400, error=str(exc))
+        return _page(request, user, store, status=400, error=str(exc))
     return RedirectResponse("/users", status_code=303)
 
 

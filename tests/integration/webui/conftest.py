@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+import shutil
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,12 +19,24 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 from appliance.adapters.store.sql_store import SqlStore
-from appliance.domain.records import Role, User
+from appliance.domain.records import (
+    Call,
+    Callback,
+    CallEvent,
+    Message,
+    OutboxJob,
+    Role,
+    Ticket,
+    TranscriptStatus,
+    User,
+    new_id,
+)
 from appliance.services.admin import hash_password
 from webui.app import create_app
 from webui.deps import WebContext
 
 PASSWORD = "correct horse battery"
+ASSETS = Path(__file__).resolve().parents[2] / "assets" / "media"
 T0 = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # Monday 12:00 in Santiago
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
@@ -90,3 +103,51 @@ def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> str:
 def admin(client: TestClient, store: SqlStore) -> str:
     add_user(store, "ana", Role.ADMIN)
     return sign_in(client, "ana")
+
+
+EVIL = "<script>alert('x')</script>"
+
+
+@dataclass(frozen=True)
+class Seeded:
+    message_id: str
+    ticket_id: str
+    callback_id: str
+    job_id: str
+    call_id: str
+
+
+def seed(store: SqlStore, recordings: Path) -> Seeded:
+    """One of everything, with caller-provided text that would run if it were not escaped."""
+    wav = recordings / "2026" / "m1.wav"
+    wav.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ASSETS / "speech_8k.wav", wav)
+    call = Call(id="call-1@pbx", service="default", caller=f"+56911111111 {EVIL}", dialled="600",
+                mode="business", language="es", started_at=T0 - timedelta(minutes=5), node="test")
+    store.start_call(call)
+    store.add_call_event(CallEvent(call.id, T0 - timedelta(minutes=5), "answered", {"note": EVIL}))
+    store.add_call_event(CallEvent(call.id, T0 - timedelta(minutes=4), "dtmf", {"key": "2"}))
+    store.finish_call(call.id, ended_at=T0 - timedelta(minutes=3), outcome="message_left")
+    message = Message(id=new_id(), call_id=call.id, service="default", caller="+56911111111",
+                      recorded_at=T0 - timedelta(minutes=4), duration_s=3.2, path=str(wav),
+                      size=wav.stat().st_size, transcript=f"hola {EVIL}",
+                      transcript_status=TranscriptStatus.DONE)
+    store.save_message(message)
+    ticket = Ticket(id=new_id(), number="10004", sequence=1000, service="default",
+                    caller="+56922222222", created_at=T0 - timedelta(minutes=2),
+                    callback_number="+56922222222", customer_id=EVIL)
+    callback = Callback(id=new_id(), ticket_id=ticket.id, service="default",
+                        number="+56922222222", due_at=T0 + timedelta(hours=1), created_at=T0)
+    store.create_or_merge_callback(callback, ticket=ticket)
+    job = OutboxJob(id=new_id(), kind="email", payload={"to": "desk@example.com"}, due_at=T0,
+                    created_at=T0, updated_at=T0)
+    store.enqueue([job])
+    claimed = store.claim_due_jobs(T0, "w1", limit=1, lease=timedelta(minutes=1))
+    assert [j.id for j in claimed] == [job.id]
+    store.fail_job(job.id, "w1", f"550 mailbox unavailable {EVIL}", now=T0)
+    return Seeded(message.id, ticket.id, callback.id, job.id, call.id)
+
+
+@pytest.fixture
+def seeded(store: SqlStore, data_dir: Path) -> Seeded:
+    return seed(store, data_dir / "recordings")
