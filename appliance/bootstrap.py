@@ -23,15 +23,13 @@ from appliance.adapters.sip.register import AccountConfig
 from appliance.adapters.store.sql_store import SqlStore
 from appliance.adapters.systemd_notify import SystemdNotifier
 from appliance.config import Settings
-from appliance.domain.retry import RetryPolicy
 from appliance.ports.clock import SystemClock
 from appliance.ports.delivery import Mailer
 from appliance.services.api_tokens import ensure_api_token
 from appliance.services.business import load_catalog
 from appliance.services.call_flow import CallFlow
-from appliance.services.delivery import DeliveryWorker, WorkerSettings, mail_handler
-from appliance.services.intake import VOICEMAIL_JOB, Intake
-from appliance.services.notifications import VoicemailEmails, VoicemailMailSettings
+from appliance.services.delivery_setup import start_delivery
+from appliance.services.intake import Intake
 from webui.app import create_app
 from webui.deps import WebContext
 
@@ -108,21 +106,7 @@ async def start_telephony(appliance: Appliance) -> None:
     await engine.start()
     appliance.stoppers.append(engine.stop)
 
-    web = settings.web
-    emails = VoicemailEmails(store, VoicemailMailSettings(
-        sender=settings.smtp.from_address,
-        public_url=web.public_url or f"http://{web.bind}:{web.port}"))
-    worker = DeliveryWorker(
-        store, {VOICEMAIL_JOB: mail_handler(mailer(settings), emails.build)}, clock,
-        WorkerSettings(worker_id=settings.node.name, retry=RetryPolicy(max_attempts=20),
-                       concurrency=settings.limits.delivery_workers, poll_interval_s=0.5))
-    task = asyncio.create_task(worker.run(), name="delivery")
-
-    async def stop_worker() -> None:
-        worker.stop()
-        await task
-
-    appliance.stoppers.append(stop_worker)
+    appliance.stoppers.append(start_delivery(settings, store, clock, mailer(settings)))
 
 
 class _EmbeddedServer(uvicorn.Server):

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -20,15 +19,25 @@ from typing import Any
 from appliance.adapters.media.recorder import repair_wav
 from appliance.domain.dialplan import mask
 from appliance.domain.hours import Mode
-from appliance.domain.records import Callback, Message, OutboxJob, Ticket, new_id
+from appliance.domain.records import (
+    Callback,
+    Message,
+    OutboxJob,
+    Ticket,
+    TranscriptStatus,
+    new_id,
+)
 from appliance.domain.service_profile import ServiceProfile
 from appliance.domain.tickets import TicketNumber
+from appliance.errors import ConfigError
 from appliance.ports.store import Store
+from appliance.services.integrations import Integrations, load_integrations
 
 log = logging.getLogger(__name__)
 
 VOICEMAIL_JOB = "voicemail"
 EXPORT_JOB = "export"
+TRANSCRIBE_JOB = "transcribe"
 
 
 @dataclass(frozen=True)
@@ -84,9 +93,17 @@ def _job(kind: str, payload: dict[str, Any], now: datetime, dedup: str) -> Outbo
 class Intake:
     """Files messages and tickets; every write carries the jobs that deliver it."""
 
-    def __init__(self, store: Store, *, exports: Sequence[str] = ()) -> None:
+    def __init__(self, store: Store) -> None:
         self._store = store
-        self._exports = tuple(exports)  # names of configured export targets (ODBC, SOAP, webhook)
+
+    def _integrations(self) -> Integrations:
+        # Export targets and speech models are business settings read per message, so an
+        # admin's change applies to the next caller; a broken document must not lose a message.
+        try:
+            return load_integrations(self._store)
+        except ConfigError as exc:
+            log.error("stored integrations unusable, filing without exports: %s", exc)
+            return Integrations()
 
     def save_message(
         self, pending: PendingRecording, facts: MessageFacts, profile: ServiceProfile, now: datetime
@@ -94,19 +111,28 @@ class Intake:
         """Commit the message row and its delivery jobs; returns the message and its reference."""
         reference = TicketNumber(self._store.allocate_ticket_sequence()).digits
         size = pending.path.stat().st_size if pending.path.exists() else 0
+        integrations = self._integrations()
+        transcribe = profile.transcription and pending.language in integrations.models
         message = Message(
             id=new_id(), call_id=pending.call_id, service=pending.service, caller=pending.caller,
             recorded_at=pending.started_at, duration_s=round(facts.seconds, 2),
             path=str(pending.path), size=size, too_short=facts.too_short, silent=facts.silent,
             partial=facts.partial,
+            transcript_status=TranscriptStatus.PENDING if transcribe else TranscriptStatus.NONE,
         )
         recipients = list(profile.destinations.for_mode(Mode(pending.mode)))
         payload = {"message_id": message.id, "reference": reference, "to": recipients,
                    "mode": pending.mode, "language": pending.language}
         jobs = [_job(VOICEMAIL_JOB, payload, now, f"voicemail:{message.id}")]
-        jobs += [_job(EXPORT_JOB, {"target": t, "event": "message_left", "message_id": message.id,
-                                   "reference": reference}, now, f"{t}:message:{message.id}")
-                 for t in self._exports]
+        if transcribe:
+            jobs.append(_job(TRANSCRIBE_JOB, {"message_id": message.id,
+                                              "language": pending.language},
+                             now, f"transcribe:{message.id}"))
+        fields = message_fields(message, reference, pending)
+        jobs += [_job(EXPORT_JOB, {"target": t, "event_kind": "message_left",
+                                   "message_id": message.id, "fields": fields},
+                      now, f"{t}:message:{message.id}")
+                 for t in integrations.targets_for("message_left")]
         self._store.save_message(message, jobs=jobs)
         pending.sidecar.unlink(missing_ok=True)
         log.info("%s message %s saved: %.1f s, reference %s", pending.call_id, message.id,
@@ -124,8 +150,11 @@ class Intake:
             callback_number=request.callback_number, request_type=request.request_type,
             customer_id=request.customer_id, call_id=request.call_id,
         )
-        jobs = [_job(EXPORT_JOB, {"target": t, "event": "ticket_created", "ticket_id": ticket.id},
-                     now, f"{t}:ticket:{ticket.id}") for t in self._exports]
+        fields = ticket_fields(ticket, request)
+        jobs = [_job(EXPORT_JOB, {"target": t, "event_kind": "ticket_created",
+                                  "ticket_id": ticket.id, "fields": fields},
+                     now, f"{t}:ticket:{ticket.id}")
+                for t in self._integrations().targets_for("ticket_created")]
         if not (request.callback and request.callback_number):
             self._store.create_ticket(ticket, jobs=jobs)
             return ticket, False
@@ -173,3 +202,22 @@ class TicketRequest:
     slot: datetime | None = None
     due_at: datetime | None = None
 
+
+
+# Export fields (appliance.ports.delivery.EXPORT_FIELDS) travel as JSON: instants as ISO text.
+
+
+def message_fields(message: Message, reference: str, pending: PendingRecording) -> dict[str, Any]:
+    return {"kind": "message", "ticket": reference, "caller": message.caller,
+            "service": message.service, "mode": pending.mode, "language": pending.language,
+            "created_at": message.recorded_at.isoformat(), "duration_s": message.duration_s,
+            "transcript": None}
+
+
+def ticket_fields(ticket: Ticket, request: TicketRequest) -> dict[str, Any]:
+    scheduled = request.due_at if request.callback and request.callback_number else None
+    return {"kind": "ticket", "ticket": ticket.number, "caller": ticket.caller,
+            "callback_number": ticket.callback_number, "service": ticket.service,
+            "created_at": ticket.created_at.isoformat(), "request_type": ticket.request_type,
+            "id_number": ticket.customer_id,
+            "scheduled_for": scheduled.isoformat() if scheduled else None}
