@@ -105,8 +105,16 @@ async def start_telephony(appliance: Appliance) -> None:
     engine.set_call_handler(flow.handle)
     await engine.start()
     appliance.stoppers.append(engine.stop)
+    start_operations(appliance, engine)
 
     appliance.stoppers.append(start_delivery(settings, store, clock, mailer(settings)))
+
+
+def start_operations(appliance: Appliance, engine: SipEngine) -> None:
+    """/readyz and /metrics providers, the call id on log lines, the daily retention task."""
+    from appliance.ops.supervision import start_supervision
+
+    appliance.stoppers.append(start_supervision(appliance.settings, appliance.store, engine))
 
 
 class _EmbeddedServer(uvicorn.Server):

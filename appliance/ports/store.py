@@ -70,6 +70,18 @@ class MessageStore(Protocol):
     def set_transcript(
         self, message_id: str, *, status: TranscriptStatus, text: str | None
     ) -> bool: ...
+    def purge_message_media(
+        self,
+        *,
+        before: datetime,
+        service: str | None = None,
+        exclude: Sequence[str] = (),
+        recordings: bool = True,
+        transcripts: bool = True,
+        limit: int = 500,
+    ) -> list[Message]:
+        """Retention: blank the recording and/or transcript of old messages, keep the rows."""
+        ...
 
 
 class TicketStore(Protocol):

@@ -48,12 +48,14 @@ from appliance.domain.menu_model import (
 from appliance.domain.records import Call
 from appliance.domain.service_profile import ServiceProfile, select_service
 from appliance.errors import ApplianceError
+from appliance.ops import logcontext
 from appliance.ports import telephony as tel
 from appliance.ports.clock import Clock
 from appliance.ports.store import Store
 from appliance.services.business import load_catalog
 from appliance.services.call_journal import CallJournal
 from appliance.services.intake import Intake, MessageFacts, PendingRecording, TicketRequest
+from appliance.services.metrics import record_call
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +105,7 @@ class CallSession:
         self.leg_open = True
 
     async def run(self) -> None:
+        logcontext.enter_call(self.leg.call_id)  # every log line of this call carries its id
         call = Call(id=self.leg.call_id, service=self.profile.name, caller=self.leg.caller,
                     dialled=self.leg.dialled, mode=self.mode.value, language=self.plan.language,
                     started_at=self.started, node=self.flow.node)
@@ -150,6 +153,7 @@ class CallSession:
 
     async def _finish(self) -> None:
         outcome = await self.journal.close()
+        record_call(outcome, self.started, self.journal.events)
         await asyncio.to_thread(self.flow.store.finish_call, self.leg.call_id,
                                 ended_at=self.flow.clock.now(), outcome=outcome)
         log.info("%s ended: %s", self.leg.call_id, outcome)

@@ -28,6 +28,7 @@ from appliance.domain.records import OutboxJob
 from appliance.domain.retry import RetryPolicy
 from appliance.errors import ApplianceError, PermanentDeliveryError
 from appliance.ports.delivery import Mailer, TicketExporter, Webhook
+from appliance.services.metrics import record_delivery, worker_alive
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +104,7 @@ class DeliveryWorker:
         )
         try:
             while not self._stopping:
+                worker_alive(self._settings.worker_id)  # the readiness check's heartbeat
                 self._wake.clear()
                 await self._fill_free_slots()
                 await self._sleep()
@@ -197,6 +199,7 @@ class DeliveryWorker:
             # The lease will hand the job back and it runs again: its effects are idempotent.
             log.error("%s %s: cannot record %s: %s", job.id, job.kind, outcome, exc)
             return
+        record_delivery(job.kind, outcome)
         if not ok:
             log.warning(
                 "%s %s: %s lost the fence (cancelled or re-claimed)", job.id, job.kind, outcome

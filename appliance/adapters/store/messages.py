@@ -7,7 +7,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Row, and_, insert, or_, select, update
 
 from appliance.adapters.store.base import SqlBase
 from appliance.adapters.store.tables import messages
@@ -64,6 +64,45 @@ class MessagesMixin(SqlBase):
         )
         with self._tx() as conn:
             return conn.execute(stmt).rowcount == 1
+
+    def purge_message_media(
+        self,
+        *,
+        before: datetime,
+        service: str | None = None,
+        exclude: Sequence[str] = (),
+        recordings: bool = True,
+        transcripts: bool = True,
+        limit: int = 500,
+    ) -> list[Message]:
+        """Forget the audio (path "" and size 0) and/or transcript of messages recorded before
+        `before`; the rows stay as metadata. Returns the messages as they were, so the caller
+        can delete their files (after this commit: a crash then leaks a file, never a row
+        pointing at nothing)."""
+        wanted = []
+        if recordings:
+            wanted.append(messages.c.path != "")
+        if transcripts:
+            wanted.append(messages.c.transcript.is_not(None))
+        if not wanted:
+            return []
+        where = [messages.c.recorded_at < before, or_(*wanted)]
+        if service is not None:
+            where.append(messages.c.service == service)
+        if exclude:
+            where.append(messages.c.service.not_in(list(exclude)))
+        values: dict[str, Any] = {}
+        if recordings:
+            values.update(path="", size=0)
+        if transcripts:
+            values.update(transcript=None)
+        query = select(messages).where(and_(*where)).order_by(messages.c.recorded_at).limit(limit)
+        with self._tx() as conn:
+            found = [_message(r) for r in conn.execute(query)]
+            ids = [m.id for m in found]
+            if ids:
+                conn.execute(update(messages).where(messages.c.id.in_(ids)).values(**values))
+        return found
 
 
 def _message(row: Row[Any]) -> Message:
