@@ -187,6 +187,7 @@ _SERVICES = {
     "Files are converted to 8 kHz mono and their level is checked.":
         "Los archivos se convierten a 8 kHz mono y se revisa su nivel.",
     "Source": "Origen",
+    "Text": "Texto",
     "Listen": "Escuchar",
     "uploaded": "subida",
     "default": "de fábrica",

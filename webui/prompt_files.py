@@ -27,6 +27,25 @@ class UploadRefused(ValueError):
 class PromptRow:
     name: str
     custom: bool
+    text: str = ""  # what the shipped prompt says (sounds/prompts.tsv)
+
+
+_TSV_COLUMNS = {"es": 1, "en": 2}
+
+
+def shipped_texts(sounds_dir: Path, lang: str) -> dict[str, str]:
+    """Prompt name -> its text in `lang`, from the table the default set is generated from."""
+    column = _TSV_COLUMNS.get(lang.split("-")[0])
+    table = sounds_dir / "prompts.tsv"
+    if column is None or not table.is_file():
+        return {}
+    texts = {}
+    for line in table.read_text(encoding="utf-8").splitlines():
+        cells = line.split("\t")
+        if line.startswith("#") or len(cells) <= column or cells[column].startswith("@"):
+            continue
+        texts[cells[0]] = cells[column]
+    return texts
 
 
 def check_names(lang: str, name: str) -> None:
@@ -68,7 +87,8 @@ def list_prompts(prompts_dir: Path | None, sounds_dir: Path, service: str,
     custom: set[str] = set()
     if prompts_dir is not None:
         custom = {p.stem for p in (prompts_dir / service / lang).glob("*.wav")}
-    return [PromptRow(n, n in custom) for n in sorted(shipped | custom)]
+    texts = shipped_texts(sounds_dir, lang)
+    return [PromptRow(n, n in custom, texts.get(n, "")) for n in sorted(shipped | custom)]
 
 
 def save_upload(source: BinaryIO, filename: str | None, target: Path) -> UploadInfo:

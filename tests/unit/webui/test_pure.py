@@ -161,3 +161,13 @@ def test_the_translator_formats_and_falls_back() -> None:
     assert translator("es")("Imported {count} holidays.", count=3) == "Se importaron 3 feriados."
     assert translator("en")("Imported {count} holidays.", count=3) == "Imported 3 holidays."
     assert translator("fr").lang == "es"
+
+
+def test_prompt_texts_come_from_the_shipped_table() -> None:
+    from webui.prompt_files import list_prompts
+
+    sounds = TEMPLATES.parents[1] / "sounds"
+    rows = {r.name: r for r in list_prompts(None, sounds, "default", "es")}
+    assert rows["welcome"].text == "Gracias por llamar."
+    assert rows["beep"].text == ""  # a tone, not speech
+    assert not rows["welcome"].custom
