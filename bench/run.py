@@ -1,0 +1,71 @@
+"""`python -m bench.run [calls|delivery|all]`: run benchmarks against the real appliance and write
+report.md + results.json under --out (default var/bench/<UTC time>)."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import calls, delivery, report
+
+
+def _levels(text: str) -> list[int]:
+    levels = [int(x) for x in text.split(",") if x.strip()]
+    if not levels or any(n < 1 or n > 500 for n in levels):
+        raise argparse.ArgumentTypeError("levels are 1..500 calls, comma-separated")
+    return levels
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
+    p.add_argument("what", nargs="?", choices=("calls", "delivery", "all"), default="all")
+    p.add_argument("--levels", type=_levels, default=[50, 100, 200, 300],
+                   help="concurrent calls per level (calls benchmark)")
+    p.add_argument("--messages", type=int, default=40, help="messages (delivery benchmark)")
+    p.add_argument("--concurrent", type=int, default=10,
+                   help="calls in progress at a time (delivery benchmark)")
+    p.add_argument("--out", type=Path, default=None, help="directory for reports and traces")
+    return p
+
+
+def _out_dir(given: Path | None) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    out = given or Path("var") / "bench" / stamp
+    out.mkdir(parents=True, exist_ok=True)
+    return out.resolve()
+
+
+def _emit(out: Path, name: str, text: str) -> None:
+    (out / f"{name}.md").write_text(text + "\n", encoding="utf-8")
+    print(f"\n## {name}\n\n{text}", flush=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    out = _out_dir(args.out)
+    results: dict[str, object] = {}
+    ok = True
+    if args.what in ("calls", "all"):
+        levels = [calls.run_level(n, out / f"calls-{n}") for n in args.levels]
+        results["calls"] = [dataclasses.asdict(r) for r in levels]
+        _emit(out, "calls", report.calls_table(levels))
+        ok &= all(report.meets_target(r) for r in levels if r.level <= 200)
+    if args.what in ("delivery", "all"):
+        result = delivery.run_delivery(args.messages, args.concurrent, out / "delivery")
+        results["delivery"] = dataclasses.asdict(result)
+        _emit(out, "delivery", report.delivery_table(result))
+        ok &= result.from_hangup_ms.p95 <= report.DELIVERY_P95_MAX_MS
+    (out / "results.json").write_text(json.dumps(results, indent=1, default=str), "utf-8")
+    print(f"\nresults in {out}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
