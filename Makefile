@@ -17,12 +17,12 @@ demo: system-runtime $(VENV)/.runtime
 	$(VENV)/bin/desborde demo
 
 test: system-test $(VENV)/.test
-	$(VENV)/bin/ruff check appliance webui tests bench
+	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.test
-	$(VENV)/bin/ruff check appliance webui tests bench
+	$(VENV)/bin/ruff check .
 
 typecheck: $(VENV)/.test
 	$(VENV)/bin/mypy
