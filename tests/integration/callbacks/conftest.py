@@ -31,7 +31,7 @@ from appliance.services.callback_mail import CallbackFailureEmails, CallbackMail
 from appliance.services.callbacks import CALLBACK_FAILED_JOB, CallbackDialler, DiallerSettings
 from appliance.services.delivery import DeliveryWorker, WorkerSettings, mail_handler
 from appliance.services.intake import Intake, TicketRequest
-from tests.support.rtp_pcap import caller_pcap
+from tests.support.rtp_pcap import caller_pcap as caller_pcap
 from tests.support.sipp import ASSETS, Sipp, free_udp_port
 from tests.support.tools import require_tool
 
