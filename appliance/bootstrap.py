@@ -8,6 +8,7 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import uvicorn
@@ -25,6 +26,7 @@ from appliance.adapters.systemd_notify import SystemdNotifier
 from appliance.config import Settings
 from appliance.ports.clock import SystemClock
 from appliance.ports.delivery import Mailer
+from appliance.services.admin import ensure_first_admin
 from appliance.services.api_tokens import ensure_api_token
 from appliance.services.business import load_catalog
 from appliance.services.call_flow import CallFlow
@@ -56,6 +58,7 @@ async def build(settings: Settings) -> Appliance:
     prepare_data_dir(settings)
     store = await asyncio.to_thread(SqlStore.open, settings.store_url)
     token = ensure_api_token(settings.node.data_dir)
+    await asyncio.to_thread(ensure_first_admin, store, settings.node.data_dir, now=datetime.now(UTC))
     return Appliance(settings=settings, store=store, api_token=token)
 
 
@@ -126,8 +129,11 @@ class _EmbeddedServer(uvicorn.Server):
 
 
 def _web_server(appliance: Appliance) -> uvicorn.Server:
+    settings = appliance.settings
     context = WebContext(
-        store=appliance.store, api_token=appliance.api_token, node=appliance.settings.node.name
+        store=appliance.store, api_token=appliance.api_token, node=settings.node.name,
+        data_dir=settings.node.data_dir, recordings_dir=settings.recordings_dir,
+        sounds_dir=shipped_sounds_dir(), secure_cookies=settings.web.secure_cookies,
     )
     config = uvicorn.Config(
         create_app(context),
