@@ -49,6 +49,16 @@ class DemoProcess:
         except urllib.error.HTTPError as exc:
             return exc.code, exc.read()
 
+    def post(self, path: str, *, token: str | None = None) -> tuple[int, bytes]:
+        request = urllib.request.Request(self.base_url + path, data=b"", method="POST")
+        if token is not None:
+            request.add_header("Authorization", f"Bearer {token}")
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read()
+
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
@@ -71,13 +81,39 @@ def _wait_healthy(demo: DemoProcess, timeout: float) -> None:
 def running_demo(data_dir: Path, *, extra_env: dict[str, str] | None = None) -> Iterator[DemoProcess]:
     """Start `python -m appliance demo` on free ports; stop it with SIGTERM afterwards."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    log_path = data_dir.parent / f"{data_dir.name}-demo.log"
     sip_port, web_port = free_port(socket.SOCK_DGRAM), free_port()
-    argv = [sys.executable, "-m", "appliance", "demo", "--sip-port", str(sip_port),
-            "--web-port", str(web_port), "--data-dir", str(data_dir)]
+    argv = ["demo", "--sip-port", str(sip_port), "--web-port", str(web_port),
+            "--data-dir", str(data_dir)]
+    log_path = data_dir.parent / f"{data_dir.name}-demo.log"
+    with _running(argv, sip_port, web_port, data_dir, log_path, extra_env) as demo:
+        yield demo
+
+
+@contextmanager
+def running_appliance(
+    config_path: Path, *, extra_env: dict[str, str] | None = None
+) -> Iterator[DemoProcess]:
+    """Start `python -m appliance run --config FILE` (ports and data dir come from the file)."""
+    from appliance.config import load_settings
+
+    settings = load_settings(config_path)
+    data_dir = settings.node.data_dir
+    data_dir.mkdir(parents=True, exist_ok=True)
+    runs = len(list(data_dir.parent.glob(f"{data_dir.name}-run*.log")))
+    log_path = data_dir.parent / f"{data_dir.name}-run{runs + 1}.log"  # one log per start
+    argv = ["run", "--config", str(config_path)]
+    with _running(argv, settings.sip.port, settings.web.port, data_dir, log_path,
+                  extra_env) as process:
+        yield process
+
+
+@contextmanager
+def _running(argv: list[str], sip_port: int, web_port: int, data_dir: Path, log_path: Path,
+             extra_env: dict[str, str] | None) -> Iterator[DemoProcess]:
     env = {**os.environ, **(extra_env or {})}
     with log_path.open("wb") as log_file:
-        process = subprocess.Popen(argv, stdout=log_file, stderr=subprocess.STDOUT, env=env)
+        process = subprocess.Popen([sys.executable, "-m", "appliance", *argv], stdout=log_file,
+                                   stderr=subprocess.STDOUT, env=env)
     demo = DemoProcess(process, sip_port, web_port, data_dir, log_path)
     try:
         _wait_healthy(demo, timeout=30)
