@@ -17,7 +17,8 @@ from tests.support.smtp import Sink, free_port, smtp_server
 
 def wav_attachment(message: EmailMessage) -> wave.Wave_read:
     [part] = [p for p in message.iter_attachments() if p.get_content_type() == "audio/wav"]
-    return wave.open(io.BytesIO(part.get_content()))
+    reader: wave.Wave_read = wave.open(io.BytesIO(part.get_content()))
+    return reader
 
 
 def voicemail_jobs(demo: DemoProcess) -> list[dict[str, object]]:
