@@ -19,7 +19,7 @@ from tests.support.smtp import smtp_server
 
 def wav_seconds(data: bytes) -> float:
     with wave.open(io.BytesIO(data)) as wav:
-        return wav.getnframes() / wav.getframerate()
+        return float(wav.getnframes() / wav.getframerate())
 
 
 async def test_sigkill_mid_recording_keeps_the_partial_message_and_emails_it(
