@@ -9,6 +9,7 @@ import asyncio
 import logging
 import random
 import re
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from aiosipua.auth import SipDigestAuth
@@ -21,9 +22,23 @@ from appliance.errors import SipError
 from appliance.ports.telephony import DialOutcome, DialResult, Direction
 
 if TYPE_CHECKING:
-    from appliance.adapters.sip.engine import SipEngine, _Pending
+    from appliance.adapters.sip.engine import SipEngine
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class Pending:
+    """An outbound INVITE waiting for its final response."""
+
+    done: asyncio.Future[int] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+    cancelled: bool = False  # after our CANCEL the library forgets the call: we take the 487
+
+    def resolve(self, status: int) -> None:
+        if not self.done.done():
+            self.done.set_result(status)
 
 _BUSY = {486, 600}
 _UNAVAILABLE = {404, 408, 410, 480, 503, 604}
@@ -62,11 +77,9 @@ def next_hop(engine: SipEngine, uri: str) -> tuple[str, int]:
 async def dial(
     engine: SipEngine, target: str, *, caller_id: str, display_name: str, ring_timeout: float
 ) -> DialResult:
-    from appliance.adapters.sip.engine import _Pending
-
     uri = target_uri(engine, target)
     remote = next_hop(engine, uri)
-    pending = _Pending()
+    pending = Pending()
     sock = await RtpSocket.open(engine.local_ip, engine.ports, lambda *a: None, (remote[0], 9))
     offer = sdp.build_offer(engine.local_ip, sock.local_port, session_id=random.randint(1, 2**31))
     cfg = engine.config
@@ -99,7 +112,7 @@ async def dial(
 
 
 async def _final_status(
-    engine: SipEngine, call: object, pending: _Pending, ring_timeout: float
+    engine: SipEngine, call: object, pending: Pending, ring_timeout: float
 ) -> int:
     try:
         return await asyncio.wait_for(asyncio.shield(pending.done), ring_timeout)

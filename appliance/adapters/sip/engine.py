@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from aiosipua.incoming_call import IncomingCall
@@ -16,13 +15,15 @@ from aiosipua.message import SipRequest
 from appliance.adapters.sip import sdp
 from appliance.adapters.sip.access import AccessPolicy, Verdict
 from appliance.adapters.sip.clock import MediaClock
+from appliance.adapters.sip.dialout import Pending, dial
 from appliance.adapters.sip.identity import identity_of
 from appliance.adapters.sip.leg import SipCallLeg
 from appliance.adapters.sip.mediapath import MediaKit
 from appliance.adapters.sip.register import AccountConfig, RegistrationKeeper
 from appliance.adapters.sip.rtp import PortPool
-from appliance.adapters.sip.seam import SeamTransport, SeamUAC, SeamUAS
+from appliance.adapters.sip.seam import SeamUAC, SeamUAS
 from appliance.adapters.sip.transactions import Addr, ClientTxn
+from appliance.adapters.sip.transport import SeamTransport
 from appliance.domain.dtmf import parse_dtmf_relay
 from appliance.errors import SipError
 from appliance.ports.telephony import CallHandler, DialResult, Direction, EngineStatus
@@ -51,20 +52,6 @@ class EngineConfig:
     handler_grace: float = 1.0  # seconds a leg may stay up after its handler returned
 
 
-@dataclass
-class _Pending:
-    """An outbound INVITE waiting for its final response."""
-
-    done: asyncio.Future[int] = field(
-        default_factory=lambda: asyncio.get_running_loop().create_future()
-    )
-    cancelled: bool = False  # after our CANCEL the library forgets the call: we take the 487
-
-    def resolve(self, status: int) -> None:
-        if not self.done.done():
-            self.done.set_result(status)
-
-
 class SipEngine:
     def __init__(self, config: EngineConfig, kit: MediaKit) -> None:
         self.config = config
@@ -76,7 +63,7 @@ class SipEngine:
         self.access = AccessPolicy(config.allowed_peers, per_second=config.invites_per_second,
                                    burst=max(config.invites_per_second, 5.0))
         self.legs: dict[str, SipCallLeg] = {}
-        self.pending: dict[str, _Pending] = {}
+        self.pending: dict[str, Pending] = {}
         self.keepers: list[RegistrationKeeper] = []
         self._handler: CallHandler | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -147,8 +134,6 @@ class SipEngine:
     async def dial(
         self, target: str, *, caller_id: str, display_name: str, ring_timeout: float
     ) -> DialResult:
-        from appliance.adapters.sip.dialout import dial
-
         return await dial(self, target, caller_id=caller_id, display_name=display_name,
                           ring_timeout=ring_timeout)
 
@@ -270,9 +255,4 @@ class SipEngine:
 
 
 def _with_port(config: EngineConfig, port: int) -> EngineConfig:
-    from dataclasses import replace
-
     return replace(config, port=port)
-
-
-Factory = Callable[[EngineConfig, MediaKit], SipEngine]

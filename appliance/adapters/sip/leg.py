@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -194,6 +194,9 @@ class SipCallLeg:
     def stop_playback(self) -> None:
         if self.path is not None:
             self.path.stop_playback()
+
+    def listen(self, sink: Callable[[bytes | None], None] | None) -> None:
+        self._require_path().listener = sink
 
     def start_recording(
         self, path: Path, *, max_seconds: float, silence_seconds: float, stop_digits: str = "#"

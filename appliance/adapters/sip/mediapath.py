@@ -82,6 +82,7 @@ class MediaPath:
         self._tasks: set[asyncio.Task[None]] = set()
         self.peer: MediaPath | None = None
         self.heard: bytes | None = None
+        self.listener: Callable[[bytes | None], None] | None = None  # CallLeg.listen
         self._heard_fifo = bytearray()
         self.update(params)
 
@@ -114,6 +115,8 @@ class MediaPath:
         self._send_one()
         pcm = self._next_heard()
         self.heard = pcm
+        if self.listener is not None:
+            self.listener(pcm)
         if self._inband is not None and pcm is not None:
             for digit in self._inband.feed_pcm16(pcm):
                 self.digit(digit, "inband")

@@ -1,37 +1,28 @@
 """Our seam over aiosipua 0.7.1: subclasses that fix what the test kit found broken, each with
 the reason beside it. Nothing here patches the library globally.
 
-Defects fixed (numbered as in the test kit): (1) Record-Route copied into 18x/2xx, (2) ACK for
-non-2xx finals, (3) remote target and route set learnt from the 2xx, (4) stale 401/407 ignored,
-(5) INVITE retransmissions absorbed; plus UDP retransmission timers, one To tag on errors,
-responses on incoming dialogs surfaced (REFER 202/4xx), INFO accepted.
+Defects fixed (numbered as in the test kit): (1) Record-Route copied into 18x/2xx (transport.py),
+(2) ACK for non-2xx finals, (3) remote target and route set learnt from the 2xx, (4) stale
+401/407 ignored, (5) INVITE retransmissions absorbed; plus one To tag on errors, responses on
+incoming dialogs surfaced (REFER 202/4xx), INFO accepted, RFC 3261 §8.2 refusals (checks.py).
 """
 
 from __future__ import annotations
 
-import asyncio
-import functools
-import ipaddress
 import logging
 from collections.abc import Callable
 from typing import Any
 
 from aiosipua.dialog import DialogState
 from aiosipua.headers import stringify_uri
-from aiosipua.message import SipMessage, SipRequest, SipResponse
-from aiosipua.transport import UdpSipTransport, _stamp_via_received
+from aiosipua.message import SipRequest, SipResponse
 from aiosipua.uac import SipUAC
 from aiosipua.uas import SipUAS
 from aiosipua.utils import generate_tag
 
-from appliance.adapters.sip.transactions import (
-    Addr,
-    ClientTransactions,
-    ClientTxn,
-    ServerTransactions,
-    cseq_of,
-    top_branch,
-)
+from appliance.adapters.sip.checks import reason_for, refuse, to_tag
+from appliance.adapters.sip.transactions import Addr, cseq_of, top_branch
+from appliance.adapters.sip.transport import SeamTransport
 
 log = logging.getLogger(__name__)
 
@@ -40,106 +31,6 @@ ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, REFER, NOTIFY, INFO, PRACK"
 ResponseHook = Callable[[str, str, int, str], None]
 # returns a status to refuse a new INVITE with, 0 to admit it, -1 to drop it silently
 InviteGate = Callable[[SipRequest, Addr], int]
-
-
-class SeamTransport(UdpSipTransport):
-    """UDP transport that feeds the transaction timers and copies Record-Route (defect 1)."""
-
-    def __init__(self, local_addr: Addr, on_client_timeout: Callable[[ClientTxn], None]) -> None:
-        super().__init__(local_addr=local_addr)
-        self.client = ClientTransactions(self._send_raw, on_client_timeout)
-        self.server = ServerTransactions(self._send_raw)
-
-    async def start(self) -> None:
-        # The library's protocol asserts on the transport type, which logs a traceback on 3.11.
-        loop = asyncio.get_running_loop()
-        transport, _ = await loop.create_datagram_endpoint(
-            lambda: _SeamProtocol(self), local_addr=self.local_addr
-        )
-        self._udp_transport = transport
-
-    def _send_raw(self, raw: bytes, addr: Addr) -> None:
-        if self._udp_transport is None:
-            return
-        if not _is_ip(addr[0]):
-            # a hostname would make sendto resolve it synchronously and stall every call
-            log.info("not sending to unresolved host %r", addr[0])
-            return
-        try:
-            self._udp_transport.sendto(raw, addr)
-        except (OSError, ValueError) as exc:
-            log.info("send to %s:%s failed: %s", addr[0], addr[1], exc)
-
-    def send(self, message: SipRequest | SipResponse, addr: Addr) -> None:
-        if isinstance(message, SipResponse):
-            self._copy_record_route(message)
-        raw = bytes(message)
-        self._send_raw(raw, addr)
-        if isinstance(message, SipRequest):
-            self.client.started(message, raw, addr)
-        else:
-            self.server.responded(message, raw, addr)
-
-    def _copy_record_route(self, response: SipResponse) -> None:
-        # Defect 1: RFC 3261 §12.1.1 wants the INVITE's Record-Route in every dialog-forming
-        # response; without it a record-routing PBX drops our ACK/BYE path.
-        _, method = cseq_of(response)
-        if method != "INVITE" or not 100 < response.status_code < 300:
-            return
-        if response.headers.get("record-route"):
-            return
-        request = self.server.request_for(response)
-        if request is not None:
-            for value in request.headers.get("record-route"):
-                response.headers.append("Record-Route", value)
-
-    def _dispatch(self, data: bytes, addr: Addr) -> None:
-        # Hostile input is logged in one line, not with a traceback per datagram.
-        if not data.strip():
-            return  # CRLF keep-alives
-        try:
-            msg = SipMessage.parse(data)
-            if isinstance(msg, SipRequest):
-                _stamp_via_received(msg, addr)
-        except Exception as exc:  # any parse failure means: drop it
-            log.info("unparsable datagram from %s:%s dropped (%s)", addr[0], addr[1], exc)
-            return
-        if self.on_message is not None:
-            try:
-                self.on_message(msg, addr)
-            except Exception:
-                log.exception("error handling %s from %s:%s", _describe(msg), *addr)
-
-    async def stop(self) -> None:
-        self.client.close()
-        self.server.close()
-        await super().stop()
-
-
-class _SeamProtocol(asyncio.DatagramProtocol):
-    def __init__(self, owner: SeamTransport) -> None:
-        self._owner = owner
-
-    def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
-        self._owner._dispatch(data, (str(addr[0]), int(addr[1])))
-
-    def error_received(self, exc: Exception) -> None:
-        log.debug("SIP socket error: %s", exc)
-
-
-@functools.lru_cache(maxsize=1024)
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
-
-
-def _describe(msg: SipRequest | SipResponse) -> str:
-    if isinstance(msg, SipRequest):
-        return f"{msg.method} {msg.call_id}"
-    return f"{msg.status_code} {msg.call_id}"
 
 
 class SeamUAS(SipUAS):
@@ -170,7 +61,7 @@ class SeamUAS(SipUAS):
         if refusal is not None:
             self._send_error(request, refusal[0], "", extra_headers=refusal[1])
             return
-        if method == "INVITE" and not _to_tag(request) and self.gate is not None:
+        if method == "INVITE" and not to_tag(request) and self.gate is not None:
             if self.missing(request):
                 super()._handle_request(request, addr)
                 return
@@ -220,7 +111,7 @@ class SeamUAS(SipUAS):
     ) -> None:
         # The library appends a fresh tag even when the request already carries ours, giving
         # in-dialog errors two To tags; and it labels responses User-Agent instead of Server.
-        resp = SipResponse(status_code=status_code, reason_phrase=reason or _reason(status_code))
+        resp = SipResponse(status_code=status_code, reason_phrase=reason or reason_for(status_code))
         for value in request.headers.get("via"):
             resp.headers.append("Via", value)
         for name in ("From", "Call-ID", "CSeq"):
@@ -228,7 +119,7 @@ class SeamUAS(SipUAS):
             if copied:
                 resp.headers.set_single(name, copied)
         to_value = request.headers.get_first("to") or ""
-        if to_value and not _to_tag(request) and status_code > 100:
+        if to_value and not to_tag(request) and status_code > 100:
             to_value = f"{to_value};tag={generate_tag()}"
         if to_value:
             resp.headers.set_single("To", to_value)
@@ -240,57 +131,6 @@ class SeamUAS(SipUAS):
             self.transport.send_reply(resp)
         except (ValueError, OSError) as exc:
             log.info("cannot answer %s: %s", request.method, exc)
-
-
-_SINGLE_VALUED = ("from", "to", "call-id", "cseq", "max-forwards", "content-length")
-
-
-def refuse(request: SipRequest) -> tuple[int, dict[str, str]] | None:
-    """RFC 3261 §8.2 checks the library skips (RFC 4475 torture cases): status + headers."""
-    _, cseq_method = cseq_of(request)
-    if cseq_method != request.method.upper():
-        return 400, {}
-    if any(len(request.headers.get(h)) > 1 for h in _SINGLE_VALUED):
-        return 400, {}
-    length = request.headers.get_first("content-length")
-    if length is not None and not length.strip().isdigit():
-        return 400, {}
-    scheme = request.uri.split(":", 1)[0].lower()
-    if scheme not in ("sip", "sips", "tel"):
-        return 416, {}
-    required = {t.strip().lower() for v in request.headers.get("require") for t in v.split(",")}
-    unsupported = required - {"timer"}
-    if unsupported and request.method.upper() not in ("CANCEL",):
-        return 420, {"Unsupported": ", ".join(sorted(unsupported))}
-    kind = (request.content_type or "").split(";")[0].strip().lower()
-    if request.method.upper() == "INVITE" and request.body and kind != "application/sdp":
-        return 415, {"Accept": "application/sdp"}
-    return None
-
-
-def _to_tag(request: SipRequest) -> str:
-    try:
-        to_addr = request.to_addr
-    except (ValueError, IndexError):
-        return ""
-    return (to_addr.tag if to_addr is not None else "") or ""
-
-
-def _reason(status: int) -> str:
-    return {
-        200: "OK",
-        400: "Bad Request",
-        403: "Forbidden",
-        415: "Unsupported Media Type",
-        416: "Unsupported URI Scheme",
-        420: "Bad Extension",
-        481: "Call/Transaction Does Not Exist",
-        486: "Busy Here",
-        488: "Not Acceptable Here",
-        491: "Request Pending",
-        500: "Server Internal Error",
-        503: "Service Unavailable",
-    }.get(status, "Error")
 
 
 class SeamUAC(SipUAC):

@@ -119,7 +119,8 @@ class DemoApp:
 
 
 def engine_config(**overrides: object) -> EngineConfig:
-    base = random.randrange(30000, 60000, 400)
+    # below the kernel's ephemeral range (32768+), where free_udp_port() picks SIPp's ports
+    base = random.randrange(20000, 32000, 400)
     values: dict[str, object] = {
         "bind_ip": "127.0.0.1",
         "port": free_udp_port(),

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from aiosipua.message import SipMessage, SipRequest
 
+from appliance.adapters.sip.checks import refuse
 from appliance.adapters.sip.engine import SipEngine
-from appliance.adapters.sip.seam import refuse
 from tests.integration.sip.conftest import DemoApp, target
 from tests.support.sipp import Sipp
 
