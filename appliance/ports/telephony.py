@@ -93,6 +93,10 @@ class CallLeg(Protocol):
 
     def stop_playback(self) -> None: ...
 
+    def listen(self, sink: Callable[[bytes | None], None] | None) -> None:
+        """Call `sink` on every 20 ms media tick with the received frame (8 kHz 16-bit PCM,
+        320 bytes) or None when nothing arrived; None stops listening. Must not block."""
+
     def start_recording(
         self,
         path: Path,
