@@ -108,6 +108,7 @@ async def start_telephony(appliance: Appliance) -> None:
     engine.set_call_handler(flow.handle)
     await engine.start()
     appliance.stoppers.append(engine.stop)
+    await start_callbacks(appliance, engine, prompts, clock)
     start_operations(appliance, engine)
 
     appliance.stoppers.append(start_delivery(settings, store, clock, mailer(settings)))
@@ -118,6 +119,38 @@ def start_operations(appliance: Appliance, engine: SipEngine) -> None:
     from appliance.ops.supervision import start_supervision
 
     appliance.stoppers.append(start_supervision(appliance.settings, appliance.store, engine))
+
+
+async def start_callbacks(
+    appliance: Appliance, engine: SipEngine, prompts: PromptCatalog, clock: SystemClock
+) -> None:
+    """The callback dialler, and a worker that emails staff about callbacks never reached."""
+    from appliance.domain.retry import RetryPolicy
+    from appliance.services.callback_mail import CallbackFailureEmails, CallbackMailSettings
+    from appliance.services.callbacks import CALLBACK_FAILED_JOB, CallbackDialler, DiallerSettings
+    from appliance.services.delivery import DeliveryWorker, WorkerSettings, mail_handler
+
+    settings, store = appliance.settings, appliance.store
+    if settings.limits.max_outbound == 0:
+        log.info("callbacks are off (limits.max_outbound = 0)")
+        return
+    dialler = CallbackDialler(store, engine, clock, prompts, DiallerSettings(
+        node=settings.node.name, max_outbound=settings.limits.max_outbound,
+        caller_id=engine.config.extension))
+    emails = CallbackFailureEmails(store, CallbackMailSettings(sender=settings.smtp.from_address))
+    worker = DeliveryWorker(
+        store, {CALLBACK_FAILED_JOB: mail_handler(mailer(settings), emails.build)}, clock,
+        WorkerSettings(worker_id=f"{settings.node.name}-callbacks",
+                       retry=RetryPolicy(max_attempts=20), concurrency=1, poll_interval_s=1.0))
+    tasks = [asyncio.create_task(dialler.run(), name="callbacks"),
+             asyncio.create_task(worker.run(), name="callback-mail")]
+
+    async def stop() -> None:
+        dialler.stop()
+        worker.stop()
+        await asyncio.gather(*tasks)
+
+    appliance.stoppers.append(stop)
 
 
 class _EmbeddedServer(uvicorn.Server):
