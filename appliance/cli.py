@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from appliance import __version__
+from appliance.calltool import add_arguments as add_call_arguments
+from appliance.calltool import run_call
 from appliance.config import Settings, load_settings
 from appliance.errors import ConfigError
 from appliance.ops import commands as ops_commands
@@ -30,6 +32,7 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check-config", help="validate a config file and exit")
     check.add_argument("file", type=Path)
 
+    add_call_arguments(commands.add_parser("call", help="place a test call: dial, press digits, speak a WAV"))
     ops_commands.register(commands)
     return parser
 
@@ -75,6 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _check_config(args.file)
     if args.command == "demo":
         return _serve(demo_settings(args.sip_port, args.web_port, args.data_dir), demo=True)
+    if args.command == "call":
+        return run_call(args)
     if args.command in ops_commands.COMMANDS:
         return ops_commands.COMMANDS[args.command](args)
     if args.command == "run":

@@ -109,6 +109,9 @@ class CallLeg(Protocol):
 
     def stop_recording(self) -> None: ...
 
+    def send_digit(self, digit: str) -> None:
+        """Send one DTMF digit as RFC 4733 events; space digits by at least 250 ms."""
+
     async def transfer(self, target_uri: str, *, timeout: float = 30.0) -> TransferResult:
         """Blind transfer (REFER) and follow the NOTIFY sipfrag to a final status."""
 

@@ -195,6 +195,10 @@ class SipCallLeg:
         if self.path is not None:
             self.path.stop_playback()
 
+    def send_digit(self, digit: str) -> None:
+        """Send one RFC 4733 digit (about 160 ms); space several digits by at least 250 ms."""
+        self._require_path().send_digit(digit)
+
     def listen(self, sink: Callable[[bytes | None], None] | None) -> None:
         self._require_path().listener = sink
 
