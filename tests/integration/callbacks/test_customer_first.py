@@ -13,7 +13,9 @@ from appliance.domain.records import Callback, CallbackStatus, TicketStatus
 from tests.integration.callbacks.conftest import (
     FAST,
     Rig,
+    caller_pcap,
     escalation_emails,
+    espeak_wav,
     human_pcap,
     listening,
     run_until_closed,
@@ -153,3 +155,29 @@ async def test_machine_gets_a_message_when_the_policy_says_so(rig: Rig, tmp_path
     assert (attempt.duration_s or 0) > 4.0  # the greeting and the ticket digits were played
     assert closed.status is CallbackStatus.DONE
     assert await escalation_emails(rig.store, tmp_path / "mail") == []
+
+
+async def _confirmation(rig: Rig, tmp_path: Path, digits: tuple[tuple[float, str], ...]) -> str:
+    pcap = caller_pcap(tmp_path / "confirm.pcap", 15.0,
+                       speech=[(0.3, espeak_wav(tmp_path / "alo.wav", "¿Aló?"))], digits=digits)
+    customer = await listening(Sipp(scenario(tmp_path, "uas_callback_human.xml", pcap), tmp_path))
+    policy = replace(FAST, greeting_prompts=("digit_1",), confirm_digit="1", confirm_timeout_s=4.0,
+                     retry=replace(FAST.retry, max_attempts=1))
+    try:
+        rig.profile("sip:600@127.0.0.1:5999")
+        _, callback = rig.request()
+        await run_until_closed(rig.dialler(customer.port, policy), rig.store, callback.id)
+        done = await customer.wait(30)
+    finally:
+        await customer.stop()
+    assert done.returncode == 0, done.explain()
+    [attempt] = rig.store.list_attempts(callback.id)
+    return attempt.outcome
+
+
+async def test_press_1_confirms_the_person_before_the_transfer(rig: Rig, tmp_path: Path) -> None:
+    assert await _confirmation(rig, tmp_path, ((3.5, "1"),)) == AttemptOutcome.CONNECTED
+
+
+async def test_no_confirmation_is_not_connected(rig: Rig, tmp_path: Path) -> None:
+    assert await _confirmation(rig, tmp_path, ((3.5, "2"),)) == AttemptOutcome.NOT_CONFIRMED
