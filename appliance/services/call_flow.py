@@ -222,10 +222,17 @@ class CallSession:
         self.pending = PendingRecording(
             call_id=self.leg.call_id, service=self.profile.name, caller=self.leg.caller,
             mode=self.mode.value, language=self.plan.language, started_at=now, path=path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.leg.start_recording(path, max_seconds=effect.max_s, silence_seconds=effect.silence_s,
-                                 stop_digits=effect.stop_keys)
-        self.sidecar = asyncio.create_task(asyncio.to_thread(self.pending.write_sidecar))
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.leg.start_recording(path, max_seconds=effect.max_s,
+                                     silence_seconds=effect.silence_s, stop_digits=effect.stop_keys)
+        except (ApplianceError, OSError) as exc:
+            # Disk full or unwritable: the menu apologises and offers a ticket instead.
+            log.error("%s cannot start recording %s: %s", self.leg.call_id, path, exc)
+            self.pending = None
+            self.queue.put_nowait(RecordingFailed(f"the recording could not be started: {exc}"))
+            return
+        self.sidecar = asyncio.create_task(_write_sidecar(self.pending))
 
     def _transfer(self, effect: Transfer) -> None:
         async def run() -> Event:
@@ -315,6 +322,14 @@ _HANDLERS: Mapping[type, Any] = {
     EndCall: CallSession._end_call,
     RecordEvent: CallSession._record_event,
 }
+
+
+async def _write_sidecar(pending: PendingRecording) -> None:
+    try:
+        await asyncio.to_thread(pending.write_sidecar)
+    except OSError as exc:
+        # Only crash recovery needs the sidecar: the message itself can still be saved.
+        log.error("%s cannot write the recording sidecar: %s", pending.call_id, exc)
 
 
 def _masked(number: str) -> str:
