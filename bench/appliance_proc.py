@@ -4,6 +4,7 @@ ports, with a config written for the benchmark: channel limit above the load, ow
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import socket
 import subprocess
@@ -100,16 +101,22 @@ def _wait_healthy(app: ApplianceProcess, timeout: float) -> None:
     raise RuntimeError(f"appliance not healthy after {timeout} s:\n{app.log_tail()}")
 
 
+REPO = Path(__file__).resolve().parent.parent
+
+
 @contextlib.contextmanager
-def running_appliance(cfg: BenchConfig, workdir: Path) -> Iterator[ApplianceProcess]:
-    """Start the appliance on `cfg`, wait for /healthz, stop it with SIGTERM afterwards."""
+def running_appliance(cfg: BenchConfig, workdir: Path,
+                      source: Path = REPO) -> Iterator[ApplianceProcess]:
+    """Start the appliance on `cfg` from `source` (a checkout; default this one), wait for
+    /healthz, stop it with SIGTERM afterwards."""
     cfg.data_dir.mkdir(parents=True, exist_ok=True)
     config_path = workdir / "desborde.toml"
     config_path.write_text(config_toml(cfg), encoding="utf-8")
     log_path = workdir / "appliance.log"
     argv = [sys.executable, "-m", "appliance", "run", "--config", str(config_path)]
     with log_path.open("wb") as log_file:
-        process = subprocess.Popen(argv, stdout=log_file, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(argv, stdout=log_file, stderr=subprocess.STDOUT, cwd=source,
+                                   env={**os.environ, "PYTHONPATH": str(source)})
     app = ApplianceProcess(process, cfg, log_path)
     try:
         _wait_healthy(app, timeout=30)

@@ -7,12 +7,20 @@ import logging
 import os
 import socket
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.appliance_proc import BenchConfig, free_port, free_udp_port, running_appliance
+from bench import profile as pyspy
+from bench.appliance_proc import (
+    REPO,
+    BenchConfig,
+    free_port,
+    free_udp_port,
+    running_appliance,
+)
 from bench.caller_audio import caller_pcap
 from bench.capture import Capture
+from bench.profile import Hotspot
 from bench.rtpstats import RtpSummary, read_capture, split_streams, summarize_streams
 from bench.sampler import ProcSampler, Sample
 from bench.siplat import invite_times
@@ -54,6 +62,7 @@ class LevelResult:
     invites_refused: dict[str, int]
     resources: Resources
     capture_dropped: int | None
+    profile: list[Hotspot] = field(default_factory=list)  # with --profile: py-spy on the plateau
 
     @property
     def cpu_per_call_pct(self) -> float:
@@ -120,7 +129,8 @@ def _rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def run_level(level: int, work: Path, call_seconds: float = CALL_SECONDS) -> LevelResult:
+def run_level(level: int, work: Path, call_seconds: float = CALL_SECONDS,
+              profile: bool = False, source: Path = REPO) -> LevelResult:
     work.mkdir(parents=True, exist_ok=True)
     make_caller_audio(work)
     cfg = BenchConfig(data_dir=work / "var", sip_port=free_port(socket.SOCK_DGRAM),
@@ -130,17 +140,21 @@ def run_level(level: int, work: Path, call_seconds: float = CALL_SECONDS) -> Lev
     bpf = (f"udp port {cfg.sip_port} or "
            f"(udp src portrange {cfg.rtp_low}-{cfg.rtp_high} and udp dst port {media_port})")
     pcap = work / "capture.pcap"
-    with running_appliance(cfg, work) as app:
+    with running_appliance(cfg, work, source) as app:
         time.sleep(1.0)  # let start-up work settle before the idle RSS is read
         idle_rss = _rss_mb(app.pid)
         load_average = os.getloadavg()[0]
         sampler, sipp_sampler = ProcSampler(app.pid), SamplerSlot()
         with Capture(pcap, bpf) as capture:
             sampler.start()
+            spy = (pyspy.start(app.pid, work / "profile.txt", call_seconds, call_seconds)
+                   if profile else None)
             log.info("level %d: %d calls at %.2f/s", level, plan.calls, plan.rate)
             sipp = run_load(plan, f"127.0.0.1:{cfg.sip_port}", free_udp_port(), media_port, work,
                             started=sipp_sampler.watch)
             samples, sipp_samples = sampler.stop(), sipp_sampler.stop()
+            if spy is not None:
+                spy.wait(timeout=60)
         time.sleep(2.0)  # the last calls' journals reach the store
     calls = load_calls(f"sqlite:///{cfg.data_dir / 'desborde.sqlite3'}")
     dtmf = check_calls(calls, keys=KEYS, outcome="message_left")
@@ -156,4 +170,9 @@ def run_level(level: int, work: Path, call_seconds: float = CALL_SECONDS) -> Lev
         resources=resources(samples, sipp_samples, idle_rss, sipp.concurrency, level,
                             load_average),
         capture_dropped=capture.dropped,
+        profile=_hotspots(work / "profile.txt") if profile else [],
     )
+
+
+def _hotspots(path: Path) -> list[Hotspot]:
+    return pyspy.hotspots(path.read_text(errors="replace")) if path.exists() else []

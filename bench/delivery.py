@@ -18,7 +18,13 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from appliance.adapters.store.sql_store import SqlStore
-from bench.appliance_proc import BenchConfig, free_port, free_udp_port, running_appliance
+from bench.appliance_proc import (
+    REPO,
+    BenchConfig,
+    free_port,
+    free_udp_port,
+    running_appliance,
+)
 from bench.calls import make_caller_audio
 from bench.sipp_load import LoadPlan, SippCounts, run_load
 from bench.stats import Summary, summarize
@@ -97,7 +103,7 @@ def _wait_for(sink: TimedSink, expected: int, timeout: float) -> None:
         time.sleep(0.2)
 
 
-def run_delivery(calls: int, concurrent: int, work: Path) -> DeliveryResult:
+def run_delivery(calls: int, concurrent: int, work: Path, source: Path = REPO) -> DeliveryResult:
     work.mkdir(parents=True, exist_ok=True)
     make_caller_audio(work)
     sink = TimedSink()
@@ -109,7 +115,7 @@ def run_delivery(calls: int, concurrent: int, work: Path) -> DeliveryResult:
     # the caller hangs up 16.3 s after the answer: `concurrent` calls in progress at a time
     plan = LoadPlan(level=concurrent, calls=calls, rate=concurrent / 16.5)
     try:
-        with running_appliance(cfg, work) as app:
+        with running_appliance(cfg, work, source) as app:
             sipp = run_load(plan, f"127.0.0.1:{cfg.sip_port}", free_udp_port(),
                             free_udp_port(pair=True), work, scenario="uac_message_hangup.xml")
             _wait_for(sink, sipp.counts.successful, timeout=60)
