@@ -17,6 +17,7 @@ from webui.routes import (
     auth,
     calendar,
     callbacks,
+    callbacks_api,
     calls,
     dashboard,
     health,
@@ -43,6 +44,7 @@ def create_app(context: WebContext) -> FastAPI:
     app.mount("/static", StaticFiles(directory=_STATIC), name="static")
     app.include_router(health.router)
     app.include_router(api.router)
+    app.include_router(callbacks_api.router)
     for module in (auth, dashboard, services, prompts, calendar, messages, tickets, callbacks,
                    calls, integrations, users, audit):
         app.include_router(module.router)

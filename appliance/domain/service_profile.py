@@ -56,6 +56,7 @@ class ServiceProfile:
     transcription: bool = False
     callback_strategy: str = "customer_first"  # or "agent_first"
     callback_target: str = ""  # hunt group URI for callbacks (high priority where the PBX has one)
+    callback_slot_capacity: int = 0  # callbacks one offered slot can hold; 0: no limit
 
     def plan(self, language: str | None = None) -> MenuPlan:
         return self.plans.get(language or self.default_language) or next(iter(self.plans.values()))
@@ -155,6 +156,7 @@ def profile_to_dict(profile: ServiceProfile) -> dict[str, Any]:
         "transcription": profile.transcription,
         "callback_strategy": profile.callback_strategy,
         "callback_target": profile.callback_target,
+        "callback_slot_capacity": profile.callback_slot_capacity,
     }
 
 
@@ -176,4 +178,5 @@ def profile_from_dict(data: Mapping[str, Any]) -> ServiceProfile:
         transcription=bool(data.get("transcription", False)),
         callback_strategy=str(data.get("callback_strategy", base.callback_strategy)),
         callback_target=str(data.get("callback_target", "")),
+        callback_slot_capacity=int(data.get("callback_slot_capacity", 0)),
     )

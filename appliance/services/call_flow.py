@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from appliance.domain import menu
+from appliance.domain.callbacks import SlotPolicy
 from appliance.domain.menu_model import (
     CallAnswered,
     CallerHungUp,
@@ -54,6 +55,7 @@ from appliance.ports.clock import Clock
 from appliance.ports.store import Store
 from appliance.services.business import load_catalog
 from appliance.services.call_journal import CallJournal
+from appliance.services.callback_requests import offered_slots
 from appliance.services.intake import Intake, MessageFacts, PendingRecording, TicketRequest
 from appliance.services.metrics import record_call
 
@@ -120,7 +122,10 @@ class CallSession:
             await self._finish()
             return
         pump = asyncio.create_task(self._pump(), name=f"events-{call.id}")
-        self.feed(self._answered())
+        slots = await asyncio.to_thread(
+            offered_slots, self.flow.store, self.profile, self.started, self.plan.slot_count,
+            SlotPolicy(capacity=self.profile.callback_slot_capacity))
+        self.feed(self._answered(slots))
         try:
             while not self._done(pump):
                 event = await self.queue.get()
@@ -143,10 +148,8 @@ class CallSession:
             return False
         return self.state.ended and not self.tasks and pump.done()
 
-    def _answered(self) -> CallAnswered:
-        now, calendar = self.started, self.profile.calendar
-        incident = self.profile.incident
-        slots = tuple(calendar.local(s) for s in calendar.openings_after(now, self.plan.slot_count))
+    def _answered(self, slots: tuple[datetime, ...]) -> CallAnswered:
+        now, incident = self.started, self.profile.incident
         return CallAnswered(now=now, mode=self.mode, caller=self.leg.caller,
                             incident=incident.prompt if incident.playing_at(now) else None,
                             slots=slots)
