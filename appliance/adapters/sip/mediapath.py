@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from appliance.adapters.media.dtmf_numpy import NumpyGoertzelDetector
 from appliance.adapters.media.g711 import codec_for, silence
 from appliance.adapters.media.jitter import JitterBuffer
 from appliance.adapters.media.recorder import WavRecorder
 from appliance.adapters.media.silence import SilenceDetector
 from appliance.adapters.sip.rtp import RtpSocket
 from appliance.adapters.sip.sdp import MediaParams
-from appliance.domain.dtmf import GoertzelDetector, Rfc4733Receiver, encode_events
+from appliance.domain.dtmf import Rfc4733Receiver, encode_events
 from appliance.ports.telephony import (
     DigitReceived,
     DigitSource,
@@ -74,7 +75,8 @@ class MediaPath:
         self._emit = emit
         self._jitter = kit.jitter()
         self._dtmf = Rfc4733Receiver()
-        self._inband = GoertzelDetector() if kit.inband_dtmf else None
+        # the numpy detector: ~10 us per frame where the pure one takes ~120 us
+        self._inband = NumpyGoertzelDetector() if kit.inband_dtmf else None
         self._playing: deque[bytes] = deque()
         self._barge_in = False
         self._recording: _Recording | None = None
@@ -117,7 +119,9 @@ class MediaPath:
         self.heard = pcm
         if self.listener is not None:
             self.listener(pcm)
-        if self._inband is not None and pcm is not None:
+        if self._inband is not None and pcm is not None and self.params.dtmf_payload_type is None:
+            # in-band only when no telephone-event was negotiated: a phone that sends both
+            # would otherwise give every key twice
             for digit in self._inband.feed_pcm16(pcm):
                 self.digit(digit, "inband")
         if self._recording is not None:
