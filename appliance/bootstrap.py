@@ -8,7 +8,7 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import uvicorn
@@ -26,6 +26,7 @@ from appliance.adapters.systemd_notify import SystemdNotifier
 from appliance.config import Settings
 from appliance.ports.clock import SystemClock
 from appliance.ports.delivery import Mailer
+from appliance.ports.store import Store
 from appliance.services.admin import ensure_first_admin
 from appliance.services.api_tokens import ensure_api_token
 from appliance.services.business import load_catalog
@@ -93,15 +94,44 @@ def mailer(settings: Settings) -> Mailer:
         timeout_s=smtp.timeout_seconds))
 
 
+async def _file_interrupted_recordings(
+    settings: Settings, store: Store, intake: Intake, clock: SystemClock
+) -> None:
+    """File recordings a crash interrupted: ours at once, another node's once surely not live."""
+    catalog = await asyncio.to_thread(load_catalog, store)
+    stale = timedelta(seconds=settings.limits.max_recording_seconds + 120)
+    recovered = await asyncio.to_thread(
+        intake.recover_pending, settings.recordings_dir, dict(catalog.profiles), clock.now(),
+        node=settings.node.name, stale_after=stale)
+    if recovered:
+        log.warning("filed %d recordings interrupted by a crash", len(recovered))
+
+
+async def _sweep_interrupted_recordings(
+    settings: Settings, store: Store, intake: Intake, clock: SystemClock
+) -> None:
+    # With a shared recordings directory, a node that died for good leaves its sidecars to us.
+    while True:
+        await asyncio.sleep(60)
+        try:
+            await _file_interrupted_recordings(settings, store, intake, clock)
+        except Exception:
+            log.exception("sweeping interrupted recordings failed")
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 async def start_telephony(appliance: Appliance) -> None:
     settings, store = appliance.settings, appliance.store
     clock = SystemClock()
     intake = Intake(store)
-    catalog = await asyncio.to_thread(load_catalog, store)
-    recovered = await asyncio.to_thread(
-        intake.recover_pending, settings.recordings_dir, dict(catalog.profiles), clock.now())
-    if recovered:
-        log.warning("filed %d recordings interrupted by a crash", len(recovered))
+    await _file_interrupted_recordings(settings, store, intake, clock)
+    sweeper = asyncio.create_task(_sweep_interrupted_recordings(settings, store, intake, clock))
+    appliance.stoppers.append(lambda: _cancel(sweeper))
     prompts = PromptCatalog(settings.node.data_dir / "prompts", shipped_sounds_dir())
     flow = CallFlow(store, intake, clock, prompts, settings.recordings_dir, settings.node.name)
     engine = SipEngine(engine_config(settings), default_kit())

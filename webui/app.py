@@ -23,6 +23,7 @@ from webui.routes import (
     health,
     integrations,
     messages,
+    ops,
     prompts,
     services,
     tickets,
@@ -45,6 +46,7 @@ def create_app(context: WebContext) -> FastAPI:
     app.include_router(health.router)
     app.include_router(api.router)
     app.include_router(callbacks_api.router)
+    app.include_router(ops.router)
     for module in (auth, dashboard, services, prompts, calendar, messages, tickets, callbacks,
                    calls, integrations, users, audit):
         app.include_router(module.router)

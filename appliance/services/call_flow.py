@@ -224,7 +224,8 @@ class CallSession:
         path = self.flow.recording_path(self.leg.call_id, now, self.recordings)
         self.pending = PendingRecording(
             call_id=self.leg.call_id, service=self.profile.name, caller=self.leg.caller,
-            mode=self.mode.value, language=self.plan.language, started_at=now, path=path)
+            mode=self.mode.value, language=self.plan.language, started_at=now, path=path,
+            node=self.flow.node)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self.leg.start_recording(path, max_seconds=effect.max_s,

@@ -37,6 +37,7 @@ from appliance.errors import ApplianceError, ConfigError
 from appliance.ports.clock import Clock
 from appliance.ports.store import Store
 from appliance.ports.telephony import TelephonyEngine
+from appliance.services import metrics
 from appliance.services.business import load_catalog
 from appliance.services.callback_attempt import (
     AttemptPlan,
@@ -198,6 +199,7 @@ class CallbackDialler:
         ended = self.clock.now()
         await asyncio.to_thread(self.store.record_attempt,
                                 _attempt_record(callback.id, report, started, ended))
+        metrics.record_callback_attempt(report.outcome.value)
         decision = decide(report.outcome, callback.attempts + 1, policy, profile.calendar, ended)
         log.info("callback %s: attempt %d %s -> %s", callback.id, callback.attempts + 1,
                  report.outcome.value, _describe(decision))

@@ -12,7 +12,7 @@ import json
 import logging
 import os
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +51,7 @@ class PendingRecording:
     language: str
     started_at: datetime
     path: Path
+    node: str = ""  # the appliance recording it: only that node may file it before it is stale
 
     @property
     def sidecar(self) -> Path:
@@ -60,7 +61,8 @@ class PendingRecording:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         data = {"call_id": self.call_id, "service": self.service, "caller": self.caller,
                 "mode": self.mode, "language": self.language,
-                "started_at": self.started_at.isoformat(), "path": self.path.name}
+                "started_at": self.started_at.isoformat(), "path": self.path.name,
+                "node": self.node}
         tmp = self.sidecar.with_suffix(".tmp")
         with tmp.open("w", encoding="utf-8") as handle:
             json.dump(data, handle)
@@ -74,7 +76,7 @@ class PendingRecording:
         return cls(call_id=data["call_id"], service=data["service"], caller=data["caller"],
                    mode=data["mode"], language=data["language"],
                    started_at=datetime.fromisoformat(data["started_at"]),
-                   path=sidecar.parent / data["path"])
+                   path=sidecar.parent / data["path"], node=data.get("node", ""))
 
 
 @dataclass(frozen=True)
@@ -172,14 +174,21 @@ class Intake:
         return ticket, False
 
     def recover_pending(self, recordings_dir: Path, profiles: dict[str, ServiceProfile],
-                        now: datetime) -> list[Message]:
-        """File every recording a crash left behind (sidecar still present) as a partial message."""
+                        now: datetime, *, node: str, stale_after: timedelta) -> list[Message]:
+        """File every recording a crash left behind (sidecar still present) as a partial message.
+
+        Our own node's sidecars are filed at once (we just started: nothing of ours is recording);
+        another node's only once older than `stale_after`, since with a shared recordings
+        directory that node may still be recording it.
+        """
         recovered = []
         for sidecar in sorted(recordings_dir.rglob("*.pending.json")):
             try:
                 pending = PendingRecording.read_sidecar(sidecar)
             except (OSError, ValueError, KeyError) as exc:
                 log.error("unreadable recording sidecar %s: %s", sidecar, exc)
+                continue
+            if pending.node != node and now - pending.started_at < stale_after:
                 continue
             seconds = repair_wav(pending.path) if pending.path.exists() else 0.0
             profile = profiles.get(pending.service) or next(iter(profiles.values()))
