@@ -13,6 +13,7 @@ from webui.deps import WebContext, WebState
 from webui.errors import install_handlers
 from webui.routes import (
     api,
+    audio_api,
     audit,
     auth,
     calendar,
@@ -24,6 +25,7 @@ from webui.routes import (
     integrations,
     messages,
     ops,
+    outbox_api,
     prompts,
     services,
     tickets,
@@ -47,6 +49,8 @@ def create_app(context: WebContext) -> FastAPI:
     app.include_router(api.router)
     app.include_router(callbacks_api.router)
     app.include_router(ops.router)
+    app.include_router(outbox_api.router)
+    app.include_router(audio_api.router)
     for module in (auth, dashboard, services, prompts, calendar, messages, tickets, callbacks,
                    calls, integrations, users, audit):
         app.include_router(module.router)

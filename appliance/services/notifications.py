@@ -50,6 +50,7 @@ class VoicemailEmails:
             duration_s=message.duration_s, ticket=job.payload.get("reference"),
             message_url=f"{self._settings.public_url.rstrip('/')}/messages/{message.id}",
             transcript=transcript,
+            transcription_on=message.transcript_status != TranscriptStatus.NONE,
         )
         recipients = tuple(job.payload.get("to") or ()) or self._settings.fallback_recipients
         domain = self._settings.sender.rpartition("@")[2] or "localhost"

@@ -34,6 +34,7 @@ class VoicemailFacts:
     ticket: str | None
     message_url: str
     transcript: str | None  # None: the transcript was not ready in time (or is disabled)
+    transcription_on: bool = True  # False: the service does not transcribe; say so, not "pending"
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class MailTemplates:
     subject: str
     body: str
     transcript_pending: str
+    transcript_off: str = "-"
     no_ticket: str = "-"
     time_format: str = "%Y-%m-%d %H:%M %Z"
 
@@ -59,6 +61,7 @@ DEFAULT_TEMPLATES: dict[str, MailTemplates] = {
         "Fecha: $time\nDuración: $duration\nTicket: $ticket\n\nEscuchar: $link\n\n"
         "Transcripción:\n$transcript\n",
         transcript_pending="(la transcripción no estaba lista; véala en la página del mensaje)",
+        transcript_off="(este servicio no transcribe los mensajes)",
     ),
     "en": MailTemplates(
         subject="Voicemail from $caller ($service) - ticket $ticket",
@@ -66,6 +69,7 @@ DEFAULT_TEMPLATES: dict[str, MailTemplates] = {
         "Time: $time\nDuration: $duration\nTicket: $ticket\n\nListen: $link\n\n"
         "Transcript:\n$transcript\n",
         transcript_pending="(the transcript was not ready; see it on the message page)",
+        transcript_off="(this service does not transcribe messages)",
     ),
 }
 
@@ -112,7 +116,12 @@ def compose_voicemail(
 
 def _values(facts: VoicemailFacts, templates: MailTemplates) -> dict[str, str]:
     minutes, seconds = divmod(round(facts.duration_s), 60)
-    transcript = facts.transcript if facts.transcript else templates.transcript_pending
+    if facts.transcript:
+        transcript = facts.transcript
+    elif facts.transcription_on:
+        transcript = templates.transcript_pending
+    else:
+        transcript = templates.transcript_off
     return {
         "caller": _one_line(facts.caller) or "?",
         "caller_name": _one_line(facts.caller_name),

@@ -87,6 +87,13 @@ def test_missing_transcript_says_it_was_not_ready(recording: Path) -> None:
     assert "la transcripción no estaba lista" in rich
 
 
+def test_a_service_without_transcription_says_so(recording: Path) -> None:
+    off = facts(transcript=None, transcription_on=False)
+    plain, _ = parts(roundtrip(compose_voicemail(off, DEFAULT_TEMPLATES["en"], ENVELOPE, recording)))
+    assert "this service does not transcribe messages" in plain
+    assert "not ready" not in plain
+
+
 def test_caller_text_cannot_inject_header_lines(recording: Path) -> None:
     evil = facts(caller="+569\r\nBcc: victim@example.test")
     msg = roundtrip(compose_voicemail(evil, DEFAULT_TEMPLATES["en"], ENVELOPE, recording))
