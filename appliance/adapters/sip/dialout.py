@@ -121,12 +121,18 @@ async def _final_status(
     if pending.done.done():
         return pending.done.result()
     pending.cancelled = True
-    engine.uac.send_cancel(call)  # type: ignore[arg-type]
+    engine.uac.send_cancel(call)
     try:
         # the far end answers the CANCEL with 487 (or, in a race, with its 200)
-        return await asyncio.wait_for(asyncio.shield(pending.done), 5.0)
+        status = await asyncio.wait_for(asyncio.shield(pending.done), 5.0)
     except TimeoutError:
         return 487
+    if 200 <= status < 300:
+        # too late: the seam ACKs that 2xx and sends BYE (RFC 3261 §9.1); still no answer
+        log.info("%s answered only after our CANCEL: counted as no answer",
+                 getattr(call, "call_id", "?"))
+        return 487
+    return status
 
 
 async def _answered_leg(

@@ -4,11 +4,13 @@ the reason beside it. Nothing here patches the library globally.
 Defects fixed (numbered as in the test kit): (1) Record-Route copied into 18x/2xx (transport.py),
 (2) ACK for non-2xx finals, (3) remote target and route set learnt from the 2xx, (4) stale
 401/407 ignored, (5) INVITE retransmissions absorbed; plus one To tag on errors, responses on
-incoming dialogs surfaced (REFER 202/4xx), INFO accepted, RFC 3261 §8.2 refusals (checks.py).
+incoming dialogs surfaced (REFER 202/4xx), INFO accepted, RFC 3261 §8.2 refusals (checks.py), and
+a 2xx that crosses our CANCEL ACKed then ended with BYE (the library has forgotten the call).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -17,11 +19,12 @@ from aiosipua.dialog import DialogState
 from aiosipua.headers import stringify_uri
 from aiosipua.message import SipRequest, SipResponse
 from aiosipua.uac import SipUAC
+from aiosipua.uac_responses import _send_ack
 from aiosipua.uas import SipUAS
 from aiosipua.utils import generate_tag
 
 from appliance.adapters.sip.checks import reason_for, refuse, to_tag
-from appliance.adapters.sip.transactions import Addr, cseq_of, top_branch
+from appliance.adapters.sip.transactions import TIMEOUT, Addr, cseq_of, top_branch
 from appliance.adapters.sip.transport import SeamTransport
 
 log = logging.getLogger(__name__)
@@ -141,6 +144,7 @@ class SeamUAC(SipUAC):
         self.seam = transport
         self.on_any_response: ResponseHook | None = None
         self.user_agent = ""
+        self._cancelled: dict[str, Any] = {}  # call_id -> OutgoingCall, for timer B's span
 
     def send_invite_as(
         self, display_name: str, from_uri: str, to_uri: str, remote: Addr, offer: Any, auth: Any
@@ -174,6 +178,9 @@ class SeamUAC(SipUAC):
             self.on_any_response(call_id, method, response.status_code, response.reason_phrase)
         if method == "INVITE" and response.status_code >= 300:
             self._ack_non_2xx(response, addr)
+        if method == "INVITE" and 200 <= response.status_code < 300 and call_id in self._cancelled:
+            self._answered_after_cancel(self._cancelled[call_id], response)
+            return
         call = self._calls.get(call_id)
         if method == "INVITE" and call is not None:
             current = call.invite.cseq
@@ -182,6 +189,30 @@ class SeamUAC(SipUAC):
             if 200 <= response.status_code < 300 and not call._answered.is_set():
                 self._learn_target(call, response)
         super().handle_response(response, addr)
+
+    def send_cancel(self, call: Any) -> SipRequest:
+        request: SipRequest = super().send_cancel(call)
+        # the library drops the call now; a 200 may still cross the CANCEL on the wire
+        self._cancelled[call.call_id] = call
+        asyncio.get_running_loop().call_later(TIMEOUT, self._cancelled.pop, call.call_id, None)
+        return request
+
+    def _answered_after_cancel(self, call: Any, response: SipResponse) -> None:
+        # RFC 3261 §9.1: a 2xx that raced our CANCEL has established the dialog anyway; it
+        # must be ACKed (each retransmission too) and then ended with a BYE.
+        dialog = call.dialog
+        first = not dialog.metadata.get("ended_after_cancel")
+        if first:
+            to_addr = response.to_addr
+            if to_addr is not None and to_addr.tag:
+                dialog.remote_tag = to_addr.tag  # the 2xx's tag, not an earlier 18x's
+            self._learn_target(call, response)
+            dialog.state = DialogState.CONFIRMED  # the CANCEL had terminated it
+        _send_ack(self, call, response)
+        if first:
+            dialog.metadata["ended_after_cancel"] = True
+            log.info("%s answered after our CANCEL: ACKed, sending BYE", call.call_id)
+            self.send_bye(dialog, call.remote_addr)
 
     def send_in_dialog(
         self, dialog: Any, method: str, remote: Addr, *, extra_headers: dict[str, str]
