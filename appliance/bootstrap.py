@@ -71,11 +71,15 @@ def engine_config(settings: Settings) -> EngineConfig:
                       password=a.password.get_secret_value() if a.password else "",
                       expires=a.expires)
         for a in sip.accounts)
+    out = sip.outbound
     return EngineConfig(
         bind_ip=sip.bind, port=sip.port, rtp_low=sip.rtp_port_min, rtp_high=sip.rtp_port_max,
         max_channels=sip.max_channels, allowed_peers=sip.allowed_peers,
         invites_per_second=sip.invites_per_second_per_source, user_agent=sip.user_agent,
-        mode=sip.mode, accounts=accounts)
+        mode=sip.mode, accounts=accounts, extension=out.caller_id,
+        outbound_proxy=_host(out.proxy) if out.proxy else None, outbound_domain=out.domain,
+        outbound_username=out.username,
+        outbound_password=out.password.get_secret_value() if out.password else None)
 
 
 def _host(uri: str) -> tuple[str, int]:
@@ -166,7 +170,7 @@ async def start_callbacks(
         return
     dialler = CallbackDialler(store, engine, clock, prompts, DiallerSettings(
         node=settings.node.name, max_outbound=settings.limits.max_outbound,
-        caller_id=engine.config.extension))
+        caller_id=settings.sip.outbound.caller_id, number_format=settings.sip.outbound.dial_format))
     emails = CallbackFailureEmails(store, CallbackMailSettings(sender=settings.smtp.from_address))
     worker = DeliveryWorker(
         store, {CALLBACK_FAILED_JOB: mail_handler(mailer(settings), emails.build)}, clock,

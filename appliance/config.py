@@ -67,6 +67,32 @@ class SipAccount(_Section):
         return self
 
 
+class OutboundSettings(_Section):
+    """Where callback calls go: usually the PBX, which asks for digest credentials (401/407)."""
+
+    proxy: str | None = None  # "host[:port]"; no proxy: each dial target's own host
+    domain: str = "127.0.0.1"  # host part of our From
+    username: str | None = None
+    password: SecretStr | None = None
+    password_file: Path | None = None
+    dial_format: str = "sip:{number}@127.0.0.1"  # the callback number (E.164) -> request URI
+    caller_id: str = "desborde"  # user part of From when a service has no number of its own
+
+    @field_validator("dial_format")
+    @classmethod
+    def _has_number(cls, value: str) -> str:
+        if "{number}" not in value:
+            raise ValueError("dial_format must contain {number}")
+        return value
+
+    @model_validator(mode="after")
+    def _secret(self) -> Self:
+        object.__setattr__(
+            self, "password", _read_secret(self.password, self.password_file, "password")
+        )
+        return self
+
+
 class SipSettings(_Section):
     mode: Literal["trunk", "register"] = "trunk"
     bind: str = "127.0.0.1"
@@ -79,6 +105,7 @@ class SipSettings(_Section):
     invites_per_second_per_source: float = Field(default=20.0, gt=0)
     user_agent: str = "Desborde"
     accounts: tuple[SipAccount, ...] = ()
+    outbound: OutboundSettings = OutboundSettings()
 
     @field_validator("allowed_peers")
     @classmethod
