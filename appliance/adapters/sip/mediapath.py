@@ -141,7 +141,8 @@ class MediaPath:
 
     def _send_one(self) -> None:
         if self.params.direction in ("recvonly", "inactive"):
-            return  # on hold: the caller asked us to stay quiet
+            self.sock.skip()  # on hold: the caller asked us to stay quiet
+            return
         if self._events:
             body, marker, start = self._events.popleft()
             if self.params.dtmf_payload_type is not None:

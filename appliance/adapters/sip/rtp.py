@@ -106,6 +106,11 @@ class RtpSocket(asyncio.DatagramProtocol):
         self._emit(payload_type, payload, marker, start_ts)
         self._ts = (self._ts + SAMPLES_PER_FRAME) & 0xFFFFFFFF
 
+    def skip(self) -> None:
+        """A frame's time passes unsent (on hold): the timestamp keeps pace with the clock, so
+        the far end's jitter buffer sees the pause as a pause after we resume (RFC 3550 §5.1)."""
+        self._ts = (self._ts + SAMPLES_PER_FRAME) & 0xFFFFFFFF
+
     @property
     def timestamp(self) -> int:
         return self._ts
