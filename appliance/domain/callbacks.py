@@ -5,10 +5,11 @@ still have room (SlotPolicy), what an attempt's result means and what happens af
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from appliance.domain.amd import AmdSettings, Verdict
 from appliance.domain.calendar import BusinessCalendar
@@ -198,3 +199,30 @@ def display_name(ticket: str, name: str) -> str:
     """What the agent's phone shows for a callback: `CB <ticket> <name>`, SIP-quotable."""
     clean = "".join(ch for ch in name if ch.isprintable() and ch not in '"\\').strip()
     return f"CB {ticket} {clean}".strip()[:60]
+
+
+# The admin-editable part of a policy, as stored in a service profile (plain JSON values).
+_POLICY_SCALARS = ("max_outbound", "ring_timeout_s", "agent_ring_timeout_s", "amd",
+                   "notsure_is_human", "confirm_digit", "confirm_timeout_s", "whisper",
+                   "transfer_timeout_s")
+
+
+def policy_to_dict(policy: CallbackPolicy) -> dict[str, object]:
+    out: dict[str, object] = {name: getattr(policy, name) for name in _POLICY_SCALARS}
+    out["machine_action"] = policy.machine_action.value
+    out["retry"] = policy.retry.to_dict()
+    return out
+
+
+def policy_from_dict(data: Mapping[str, object]) -> CallbackPolicy:
+    """A policy from stored JSON; unknown keys are refused (a typo must not pass silently)."""
+    unknown = set(data) - {*_POLICY_SCALARS, "machine_action", "retry"}
+    if unknown:
+        raise ValueError(f"unknown callback policy keys: {sorted(unknown)}")
+    values: dict[str, Any] = {k: v for k, v in data.items() if k in _POLICY_SCALARS}
+    if "machine_action" in data:
+        values["machine_action"] = MachineAction(str(data["machine_action"]))
+    retry = data.get("retry")
+    if isinstance(retry, Mapping):
+        values["retry"] = RetryPolicy.from_dict(retry)
+    return CallbackPolicy(**values)

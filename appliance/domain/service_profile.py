@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from appliance.domain.calendar import BusinessCalendar
+from appliance.domain.callbacks import CallbackPolicy, policy_from_dict, policy_to_dict
 from appliance.domain.dialplan import DialPlan
 from appliance.domain.hours import Mode, TimeRange
 from appliance.domain.menu_model import Action, MenuPlan, TicketOptions
@@ -57,6 +58,7 @@ class ServiceProfile:
     callback_strategy: str = "customer_first"  # or "agent_first"
     callback_target: str = ""  # hunt group URI for callbacks (high priority where the PBX has one)
     callback_slot_capacity: int = 0  # callbacks one offered slot can hold; 0: no limit
+    callback_policy: CallbackPolicy = field(default_factory=CallbackPolicy)  # strategy: above
 
     def plan(self, language: str | None = None) -> MenuPlan:
         return self.plans.get(language or self.default_language) or next(iter(self.plans.values()))
@@ -157,6 +159,7 @@ def profile_to_dict(profile: ServiceProfile) -> dict[str, Any]:
         "callback_strategy": profile.callback_strategy,
         "callback_target": profile.callback_target,
         "callback_slot_capacity": profile.callback_slot_capacity,
+        "callback_policy": policy_to_dict(profile.callback_policy),
     }
 
 
@@ -179,4 +182,5 @@ def profile_from_dict(data: Mapping[str, Any]) -> ServiceProfile:
         callback_strategy=str(data.get("callback_strategy", base.callback_strategy)),
         callback_target=str(data.get("callback_target", "")),
         callback_slot_capacity=int(data.get("callback_slot_capacity", 0)),
+        callback_policy=policy_from_dict(data.get("callback_policy") or {}),
     )

@@ -62,11 +62,13 @@ class DiallerSettings:
     lease: timedelta = timedelta(seconds=90)  # renewed while a call lasts
     caller_id: str = "desborde"  # when the service has no number of its own
     number_format: str = "{number}"  # callback number -> dial target, e.g. "sip:{number}@pbx"
-    default_policy: CallbackPolicy = field(default_factory=CallbackPolicy)
+    # Overrides of the policies the service profiles carry (per service, or for every service).
+    default_policy: CallbackPolicy | None = None
     policies: Mapping[str, CallbackPolicy] = field(default_factory=dict)
 
     def policy_for(self, profile: ServiceProfile) -> CallbackPolicy:
-        base = self.policies.get(profile.name, self.default_policy)
+        base = (self.policies.get(profile.name) or self.default_policy
+                or profile.callback_policy)
         try:
             return replace(base, strategy=Strategy(profile.callback_strategy))
         except ValueError:

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from appliance.adapters.store.sql_store import SqlStore
 from appliance.domain.calendar import BusinessCalendar
+from appliance.domain.callbacks import CallbackPolicy, MachineAction
 from appliance.domain.hours import Holiday, Mode, TimeRange
 from appliance.domain.menu_model import Action, MenuPlan, TicketOptions
+from appliance.domain.retry import RetryPolicy
 from appliance.domain.service_profile import (
     Destinations,
     Incident,
@@ -44,13 +46,23 @@ def _support() -> ServiceProfile:
         name="support", numbers=("700", "+34910000700"), calendar=calendar, plans={"es": plan},
         destinations=Destinations(business=("desk@example.com",), after_hours=("oncall@example.com",)),
         incident=Incident(active=True, text="Caída", expires_at=NOW),
-        transcription=True, callback_strategy="agent_first",
+        transcription=True, callback_strategy="agent_first", callback_slot_capacity=4,
+        callback_policy=CallbackPolicy(
+            max_outbound=3, confirm_digit="1", machine_action=MachineAction.MESSAGE,
+            retry=RetryPolicy(intervals=(timedelta(minutes=2),), max_attempts=4)),
     )
 
 
 @pytest.mark.parametrize("profile", [demo_profile(), _support()], ids=["demo", "support"])
 def test_profiles_round_trip_through_json(profile: ServiceProfile) -> None:
     assert profile_from_dict(json.loads(json.dumps(profile_to_dict(profile)))) == profile
+
+
+def test_unknown_callback_policy_keys_are_refused() -> None:
+    data = profile_to_dict(demo_profile())
+    data["callback_policy"]["max_outbund"] = 3
+    with pytest.raises(ValueError, match="max_outbund"):
+        profile_from_dict(data)
 
 
 def test_unknown_menu_keys_are_refused() -> None:
