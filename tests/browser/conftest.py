@@ -82,7 +82,9 @@ def live(tmp_path: Path) -> Iterator[Live]:
     store.close()
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API runs an event loop in this thread while it is
+# open, and pytest-asyncio cannot start its own loops for the async tests that run afterwards.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     chromium = require_tool("chromium")
     with sync_playwright() as p:

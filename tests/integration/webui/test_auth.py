@@ -25,7 +25,8 @@ from tests.integration.webui.conftest import (
 )
 from webui.sessions import SESSION_COOKIE
 
-_PUBLIC = {"/login", "/healthz"}
+# Probes for load balancers and Prometheus are public, as /healthz is.
+_PUBLIC = {"/login", "/healthz", "/readyz", "/metrics"}
 
 
 def _page_paths(client: TestClient, method: str) -> list[str]:
