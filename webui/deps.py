@@ -4,13 +4,13 @@ the signed-in user and its role, the UI language, the clock and the CSRF check o
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, Form, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from appliance.domain.records import Role, User
@@ -18,7 +18,7 @@ from appliance.ports.store import Store
 from appliance.services.admin import LoginThrottle
 from appliance.services.api_tokens import token_matches
 from appliance.services.business import ServiceCatalog, load_catalog
-from webui.errors import CsrfRejected, Forbidden, NotSignedIn, PasswordChangeRequired
+from webui.errors import BadForm, CsrfRejected, Forbidden, NotSignedIn, PasswordChangeRequired
 from webui.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from webui.sessions import CSRF_COOKIE, LANG_COOKIE, SESSION_COOKIE, Signer, password_fingerprint
 
@@ -177,3 +177,19 @@ def display_zone(catalog: ServiceCatalog) -> str:
     """Times show on the default service's wall clock (the office's zone)."""
     profile = catalog.profiles.get("default") or next(iter(catalog.profiles.values()))
     return profile.calendar.timezone
+
+
+# A settings version the page echoes back; bounded so a forged one cannot overflow the store.
+MAX_VERSION = 2**31 - 1
+VersionForm = Annotated[int, Form(ge=0, le=MAX_VERSION)]
+
+
+def form_version(fields: Mapping[str, str]) -> int:
+    """The `version` field of a form read by hand (pages that post many dynamic fields)."""
+    try:
+        value = int(fields.get("version", "0").strip() or 0)
+    except ValueError:
+        raise BadForm() from None
+    if not 0 <= value <= MAX_VERSION:
+        raise BadForm()
+    return value

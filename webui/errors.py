@@ -35,6 +35,10 @@ class NotFound(WebError):
     pass
 
 
+class BadForm(WebError):
+    """A form field no page of ours would send (a tampered or truncated post)."""
+
+
 def _login_redirect(request: Request, _exc: Exception) -> Response:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
@@ -60,3 +64,5 @@ def install_handlers(app: FastAPI) -> None:
     app.add_exception_handler(CsrfRejected, _refusal(
         403, "The form expired or came from another site: reload the page and try again."))
     app.add_exception_handler(NotFound, _refusal(404, "Not found."))
+    app.add_exception_handler(BadForm, _refusal(
+        400, "The form is incomplete: reload the page and try again."))

@@ -272,6 +272,8 @@ _MESSAGES = {
     "The form expired or came from another site: reload the page and try again.":
         "El formulario caducó o vino de otro sitio: recargue la página e inténtelo de nuevo.",
     "Not found.": "No encontrado.",
+    "The form is incomplete: reload the page and try again.":
+        "El formulario está incompleto: recargue la página e inténtelo de nuevo.",
     "Someone else saved these settings meanwhile: reload the page and redo your change.":
         "Otra persona guardó esta configuración entretanto: recargue la página y repita su cambio.",
     "the current password is wrong": "la contraseña actual no es correcta",

@@ -13,10 +13,11 @@ from webui.deps import ApiAuth, StoreDep
 router = APIRouter(prefix="/api/v1", tags=["api"], dependencies=[ApiAuth])
 
 Limit = Annotated[int, Query(ge=1, le=1000)]
+Offset = Annotated[int, Query(ge=0, le=10**9)]  # within SQL integer range
 
 
 @router.get("/messages")
-def list_messages(store: StoreDep, limit: Limit = 100, offset: Annotated[int, Query(ge=0)] = 0) -> list[dict[str, Any]]:
+def list_messages(store: StoreDep, limit: Limit = 100, offset: Offset = 0) -> list[dict[str, Any]]:
     return [asdict(m) for m in store.list_messages(limit=limit, offset=offset)]
 
 
@@ -26,5 +27,5 @@ def list_tickets(store: StoreDep, since: datetime | None = None, limit: Limit = 
 
 
 @router.get("/calls")
-def list_calls(store: StoreDep, limit: Limit = 100, offset: Annotated[int, Query(ge=0)] = 0) -> list[dict[str, Any]]:
+def list_calls(store: StoreDep, limit: Limit = 100, offset: Offset = 0) -> list[dict[str, Any]]:
     return [asdict(c) for c in store.list_calls(limit=limit, offset=offset)]

@@ -20,7 +20,16 @@ from appliance.domain.service_profile import ServiceProfile
 from appliance.errors import ConfigError
 from appliance.services.business import load_catalog
 from webui import calendar_view as cv
-from webui.deps import AdminDep, CatalogDep, CsrfCheck, LangDep, NowDep, StoreDep
+from webui.deps import (
+    AdminDep,
+    CatalogDep,
+    CsrfCheck,
+    LangDep,
+    NowDep,
+    StoreDep,
+    VersionForm,
+    form_version,
+)
 from webui.forms import format_ranges, local_input, parse_date, parse_local, parse_ranges
 from webui.i18n import translator
 from webui.rendering import render
@@ -78,14 +87,14 @@ def _edit(
 def save_week(request: Request, name: str, user: AdminDep, store: StoreDep, now: NowDep,
               lang: LangDep, form: FormDep) -> Response:
     fields = text_fields(form)
-    version = int(fields.get("version", "0") or 0)
+    version = form_version(fields)
     return _edit(request, name, user, store, now, lang, version,
                  lambda cal: cv.with_week(cal, fields))
 
 
 @router.post("/services/{name}/calendar/holidays", response_model=None)
 def add_holiday(request: Request, name: str, user: AdminDep, store: StoreDep, now: NowDep,
-                lang: LangDep, version: Annotated[int, Form()], day: FormStr,
+                lang: LangDep, version: VersionForm, day: FormStr,
                 holiday_name: FormStr, behaves_like: Annotated[str, Form()] = "sunday") -> Response:
     def change(cal: BusinessCalendar) -> BusinessCalendar:
         if cal.holiday_on(parse_date(day)) is not None:
@@ -98,7 +107,7 @@ def add_holiday(request: Request, name: str, user: AdminDep, store: StoreDep, no
 
 @router.post("/services/{name}/calendar/holidays/remove", response_model=None)
 def remove_holiday(request: Request, name: str, user: AdminDep, store: StoreDep, now: NowDep,
-                   lang: LangDep, version: Annotated[int, Form()], day: FormStr) -> Response:
+                   lang: LangDep, version: VersionForm, day: FormStr) -> Response:
     return _edit(request, name, user, store, now, lang, version,
                  lambda cal: cv.without_holiday(cal, parse_date(day)))
 
@@ -106,7 +115,7 @@ def remove_holiday(request: Request, name: str, user: AdminDep, store: StoreDep,
 @router.post("/services/{name}/calendar/holidays/import", response_model=None)
 def import_country(
     request: Request, name: str, user: AdminDep, store: StoreDep, now: NowDep, lang: LangDep,
-    version: Annotated[int, Form()], country: FormStr, year: Annotated[int, Form()],
+    version: VersionForm, country: FormStr, year: Annotated[int, Form()],
     subdiv: Annotated[str, Form()] = "", behaves_like: Annotated[str, Form()] = "sunday",
 ) -> Response:
     added = [0]
@@ -129,7 +138,7 @@ def import_country(
 
 @router.post("/services/{name}/calendar/exceptions", response_model=None)
 def add_exception(request: Request, name: str, user: AdminDep, store: StoreDep, now: NowDep,
-                  lang: LangDep, version: Annotated[int, Form()], day: FormStr,
+                  lang: LangDep, version: VersionForm, day: FormStr,
                   ranges: Annotated[str, Form()] = "", note: Annotated[str, Form()] = "") -> Response:
     return _edit(request, name, user, store, now, lang, version, lambda cal: cv.with_exception(
         cal, DateException(parse_date(day), parse_ranges(ranges), note.strip()[:200])))
@@ -137,6 +146,6 @@ def add_exception(request: Request, name: str, user: AdminDep, store: StoreDep, 
 
 @router.post("/services/{name}/calendar/exceptions/remove", response_model=None)
 def remove_exception(request: Request, name: str, user: AdminDep, store: StoreDep, now: NowDep,
-                     lang: LangDep, version: Annotated[int, Form()], day: FormStr) -> Response:
+                     lang: LangDep, version: VersionForm, day: FormStr) -> Response:
     return _edit(request, name, user, store, now, lang, version,
                  lambda cal: cv.without_exception(cal, parse_date(day)))

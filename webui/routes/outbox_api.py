@@ -14,6 +14,7 @@ from webui.deps import ApiAuth, NowDep, StoreDep
 router = APIRouter(prefix="/api/v1/outbox", tags=["api"], dependencies=[ApiAuth])
 
 Limit = Annotated[int, Query(ge=1, le=1000)]
+Offset = Annotated[int, Query(ge=0, le=10**9)]  # within SQL integer range
 API_ACTOR = "api"
 
 
@@ -31,7 +32,7 @@ def job_view(job: OutboxJob) -> dict[str, Any]:
 def list_outbox(
     store: StoreDep, status_: Annotated[JobStatus | None, Query(alias="status")] = None,
     kind: Annotated[str | None, Query(max_length=40)] = None, limit: Limit = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[dict[str, Any]]:
     return [job_view(j) for j in store.list_jobs(status_, kind=kind, limit=limit, offset=offset)]
 

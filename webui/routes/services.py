@@ -14,7 +14,16 @@ from appliance.domain.records import User
 from appliance.domain.service_profile import Incident, ServiceProfile, always_open
 from appliance.ports.store import SettingVersionConflict, Store
 from appliance.services.business import ServiceCatalog, load_catalog, save_profile
-from webui.deps import AdminDep, CatalogDep, CsrfCheck, NowDep, StoreDep, SupervisorDep
+from webui.deps import (
+    AdminDep,
+    CatalogDep,
+    CsrfCheck,
+    NowDep,
+    StoreDep,
+    SupervisorDep,
+    VersionForm,
+    form_version,
+)
 from webui.errors import NotFound
 from webui.forms import local_input, parse_local
 from webui.rendering import render
@@ -61,7 +70,7 @@ def list_services(request: Request, user: SupervisorDep, catalog: CatalogDep,
 @router.post("/services", response_model=None)
 def add_service(
     request: Request, user: AdminDep, store: StoreDep, catalog: CatalogDep, now: NowDep,
-    name: Annotated[str, Form()], version: Annotated[int, Form()],
+    name: Annotated[str, Form()], version: VersionForm,
 ) -> Response:
     try:
         check_service_name(name)
@@ -98,7 +107,7 @@ def save_service(
     catalog = load_catalog(store)
     profile = get_profile(catalog, name)
     fields = text_fields(form)
-    version = int(fields.get("version", "0") or 0)
+    version = form_version(fields)
     try:
         changed = profile_from_form(profile, fields)
     except ValueError as exc:
@@ -121,7 +130,7 @@ def incident_form(request: Request, name: str, user: SupervisorDep, catalog: Cat
 @router.post("/services/{name}/incident", response_model=None)
 def incident_save(
     request: Request, name: str, user: SupervisorDep, store: StoreDep, now: NowDep,
-    version: Annotated[int, Form()], text: Annotated[str, Form()] = "",
+    version: VersionForm, text: Annotated[str, Form()] = "",
     active: Annotated[str, Form()] = "", expires_at: Annotated[str, Form()] = "",
     prompt: Annotated[str, Form()] = "",
 ) -> Response:
