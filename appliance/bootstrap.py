@@ -138,7 +138,7 @@ async def start_telephony(appliance: Appliance) -> None:
     appliance.stoppers.append(lambda: _cancel(sweeper))
     prompts = PromptCatalog(settings.node.data_dir / "prompts", shipped_sounds_dir())
     flow = CallFlow(store, intake, clock, prompts, settings.recordings_dir, settings.node.name)
-    engine = SipEngine(engine_config(settings), default_kit())
+    engine = SipEngine(engine_config(settings), default_kit(inband_dtmf=settings.sip.inband_dtmf))
     engine.set_call_handler(flow.handle)
     await engine.start()
     appliance.stoppers.append(engine.stop)

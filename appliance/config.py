@@ -104,6 +104,7 @@ class SipSettings(_Section):
     allowed_peers: tuple[str, ...] = ("127.0.0.0/8",)
     invites_per_second_per_source: float = Field(default=20.0, gt=0)
     user_agent: str = "Desborde"
+    inband_dtmf: bool = False  # listen for DTMF tones in the audio when no telephone-event agreed
     accounts: tuple[SipAccount, ...] = ()
     outbound: OutboundSettings = OutboundSettings()
 
