@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.tools import need
+
 
 def free_port(kind: int = socket.SOCK_STREAM) -> int:
     with socket.socket(socket.AF_INET, kind) as sock:
@@ -52,6 +54,7 @@ class BenchConfig:
     max_channels: int = 600
     smtp_port: int | None = None  # None: emails go to the .eml spool under data_dir/mail
     log_level: str = "INFO"
+    nice: int = 0  # scheduling priority of the appliance process (negative: ahead of the load)
 
 
 def config_toml(cfg: BenchConfig) -> str:
@@ -114,6 +117,8 @@ def running_appliance(cfg: BenchConfig, workdir: Path,
     config_path.write_text(config_toml(cfg), encoding="utf-8")
     log_path = workdir / "appliance.log"
     argv = [sys.executable, "-m", "appliance", "run", "--config", str(config_path)]
+    if cfg.nice:
+        argv = [need("nice"), "-n", str(cfg.nice), *argv]
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(argv, stdout=log_file, stderr=subprocess.STDOUT, cwd=source,
                                    env={**os.environ, "PYTHONPATH": str(source)})

@@ -130,11 +130,11 @@ def _rss_mb(pid: int) -> float:
 
 
 def run_level(level: int, work: Path, call_seconds: float = CALL_SECONDS,
-              profile: bool = False, source: Path = REPO) -> LevelResult:
+              profile: bool = False, source: Path = REPO, nice: int = 0) -> LevelResult:
     work.mkdir(parents=True, exist_ok=True)
     make_caller_audio(work)
     cfg = BenchConfig(data_dir=work / "var", sip_port=free_port(socket.SOCK_DGRAM),
-                      web_port=free_port())
+                      web_port=free_port(), nice=nice)
     media_port = free_udp_port(pair=True)
     plan = plan_for(level, call_seconds)
     bpf = (f"udp port {cfg.sip_port} or "
