@@ -13,8 +13,9 @@ from bench.tools import need
 
 @dataclass(frozen=True)
 class Hotspot:
+    thread: str  # "loop" (the event loop: SIP, media clock, call flow) or "workers" (to_thread)
     frame: str
-    self_pct: float
+    self_pct: float  # of that thread group's busy samples
     total_pct: float
 
 
@@ -32,28 +33,35 @@ def _frame_name(frame: str) -> str:
     return f"{name} ({where.split(':')[0].rsplit('/', 1)[-1]})" if where else name
 
 
-def hotspots(collapsed: str, top: int = 15) -> list[Hotspot]:
-    """Self and inclusive share of samples per function, from "a;b;c COUNT" lines."""
-    own: Counter[str] = Counter()
-    inclusive: Counter[str] = Counter()
-    total = 0
+def _group(frames: list[str]) -> str:
+    return "loop" if any(f.startswith("BaseEventLoop.run_until_complete") for f in frames) \
+        else "workers"
+
+
+def hotspots(collapsed: str, top: int = 12) -> list[Hotspot]:
+    """Self and inclusive share of busy samples per function and thread group, from py-spy's
+    raw "frame;frame;frame COUNT" lines; ordered by group, then self share."""
+    own: dict[str, Counter[str]] = {"loop": Counter(), "workers": Counter()}
+    inclusive: dict[str, Counter[str]] = {"loop": Counter(), "workers": Counter()}
     for line in collapsed.splitlines():
         stack, _, count_text = line.rpartition(" ")
         if not stack or not count_text.isdigit():
             continue
-        count = int(count_text)
         frames = [_frame_name(f) for f in stack.split(";")]
-        total += count
-        own[frames[-1]] += count
+        group = _group(frames)
+        own[group][frames[-1]] += int(count_text)
         for frame in set(frames):
-            inclusive[frame] += count
-    if total == 0:
-        return []
-    return [Hotspot(frame, 100 * n / total, 100 * inclusive[frame] / total)
-            for frame, n in own.most_common(top)]
+            inclusive[group][frame] += int(count_text)
+    spots = []
+    for group, counts in own.items():
+        total = sum(counts.values())
+        spots += [Hotspot(group, frame, 100 * n / total, 100 * inclusive[group][frame] / total)
+                  for frame, n in counts.most_common(top)]
+    return spots
 
 
 def table(spots: list[Hotspot]) -> str:
-    rows = ["| function | self % | incl. % |", "|---|---|---|"]
-    rows += [f"| `{s.frame}` | {s.self_pct:.1f} | {s.total_pct:.1f} |" for s in spots]
+    rows = ["| thread | function | self % | incl. % |", "|---|---|---|---|"]
+    rows += [f"| {s.thread} | `{s.frame}` | {s.self_pct:.1f} | {s.total_pct:.1f} |"
+             for s in spots]
     return "\n".join(rows)
