@@ -13,6 +13,7 @@ from webui.deps import WebContext, WebState
 from webui.errors import install_handlers
 from webui.routes import (
     api,
+    api_keys,
     audio_api,
     audit,
     auth,
@@ -22,6 +23,7 @@ from webui.routes import (
     calls,
     dashboard,
     health,
+    integration_settings,
     integrations,
     messages,
     ops,
@@ -52,7 +54,7 @@ def create_app(context: WebContext) -> FastAPI:
     app.include_router(outbox_api.router)
     app.include_router(audio_api.router)
     for module in (auth, dashboard, services, prompts, calendar, messages, tickets, callbacks,
-                   calls, integrations, users, audit):
+                   calls, integrations, integration_settings, api_keys, users, audit):
         app.include_router(module.router)
     app.middleware("http")(_browser_guard(context.secure_cookies))
     return app

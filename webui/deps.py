@@ -13,8 +13,11 @@ from typing import Annotated
 from fastapi import Depends, Form, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from appliance.config import SmtpSettings
 from appliance.domain.records import Role, User
+from appliance.ports.delivery import Mailer
 from appliance.ports.store import Store
+from appliance.ports.telephony import EngineStatus
 from appliance.services.admin import LoginThrottle
 from appliance.services.api_tokens import token_matches
 from appliance.services.business import ServiceCatalog, load_catalog
@@ -45,6 +48,9 @@ class WebContext:
     sounds_dir: Path = _SOUNDS
     secure_cookies: bool = False
     clock: Callable[[], datetime] = _utc_now
+    mailer: Mailer | None = None  # what the integrations page's "send a test email" uses
+    smtp: SmtpSettings | None = None  # the static [smtp] settings, shown read-only
+    engine_status: Callable[[], EngineStatus] | None = None  # SIP trunk/registrations, dashboard
 
     @property
     def prompts_dir(self) -> Path | None:

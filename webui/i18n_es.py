@@ -299,6 +299,82 @@ _MESSAGES = {
     "choose a year between 2000 and 2100": "elija un año entre 2000 y 2100",
 }
 
+_INTEGRATIONS = {
+    "Integration settings": "Configuración de integraciones",
+    "stored; leave empty to keep it": "guardado; déjelo vacío para conservarlo",
+    "Connection (DSN or connection string)": "Conexión (DSN o cadena de conexión)",
+    "SQL for": "SQL para",
+    "WSDL address": "Dirección del WSDL",
+    "Timeout (s)": "Tiempo máximo (s)",
+    "Fault codes worth a retry": "Códigos de falla que merecen reintento",
+    "Operation for": "Operación para",
+    "Parameters (parameter = field)": "Parámetros (parámetro = campo)",
+    "Address (URL)": "Dirección (URL)",
+    "Signing secret": "Secreto de firma",
+    "Events": "Eventos",
+    "callback_finished": "devolución terminada",
+    "API keys": "Claves de API",
+    "Email (SMTP)": "Correo (SMTP)",
+    "The [smtp] settings were not handed to the web UI.":
+        "La configuración [smtp] no se entregó a la interfaz web.",
+    "These settings live in the configuration file; change them there and restart.":
+        "Esta configuración está en el archivo de configuración; cámbiela allí y reinicie.",
+    "Relay": "Servidor de correo",
+    "none: emails are written as .eml files": "ninguno: los correos se guardan como archivos .eml",
+    "Spool directory": "Carpeta de salida",
+    "From": "Remitente",
+    "Security": "Seguridad",
+    "Check certificates": "Verificar certificados",
+    "Send to": "Enviar a",
+    "Send a test email": "Enviar un correo de prueba",
+    "Export targets": "Destinos de exportación",
+    "Send a test": "Enviar una prueba",
+    "No export targets yet.": "Aún no hay destinos de exportación.",
+    "New export target": "Nuevo destino de exportación",
+    "Email options and speech models": "Opciones de correo y modelos de voz",
+    "Attachment": "Adjunto",
+    "Wait for the transcript (s)": "Espera por la transcripción (s)",
+    "8-bit WAV": "WAV de 8 bits",
+    "16-bit WAV": "WAV de 16 bits",
+    "Speech models": "Modelos de voz",
+    "Empty a model's directory to remove it.": "Vacíe la carpeta de un modelo para quitarlo.",
+    "Model directory": "Carpeta del modelo",
+    "Integration target removed.": "Destino de integración quitado.",
+    "write one email address, like desk@example.com":
+        "escriba una dirección de correo, como mesa@ejemplo.cl",
+    "choose ODBC, SOAP or webhook": "elija ODBC, SOAP o webhook",
+    "an integration target with this name exists": "ya existe un destino con ese nombre",
+    "a speech model needs a language code (es, en...) and a directory":
+        "un modelo de voz necesita un código de idioma (es, en...) y una carpeta",
+    "Websites and apps ask for callbacks with POST /api/v1/callbacks and one of these keys "
+    "(header X-Api-Key or Authorization: Bearer).":
+        "Los sitios web y las aplicaciones piden devoluciones con POST /api/v1/callbacks y una de "
+        "estas claves (cabecera X-Api-Key o Authorization: Bearer).",
+    "revoked": "revocada",
+    "Revoke": "Revocar",
+    "No API keys yet.": "Aún no hay claves de API.",
+    "New API key": "Nueva clave de API",
+    "Website or app": "Sitio web o aplicación",
+    "Key revoked.": "Clave revocada.",
+    "Key created: copy it now, it is not shown again.":
+        "Clave creada: cópiela ahora, no se vuelve a mostrar.",
+    "Name the website or app that will use the key.":
+        "Indique el sitio web o la aplicación que usará la clave.",
+    "Telephony": "Telefonía",
+    "SIP trunk": "troncal SIP",
+    "registration": "registro",
+    "Channels in use": "Canales en uso",
+    "No registrations.": "No hay registros.",
+    "The SIP engine's state is not available to the web UI.":
+        "El estado del motor SIP no está disponible para la interfaz web.",
+    "Callback API keys in use": "Claves de API de devoluciones en uso",
+    "registered": "registrado",
+    "registering": "registrando",
+    "unregistered": "sin registro",
+    "expired": "vencido",
+}
+
 SPANISH: dict[str, str] = {
     **_PAGES, **_DASHBOARD, **_LISTS, **_USERS, **_SERVICES, **_CALENDAR, **_STATES, **_MESSAGES,
+    **_INTEGRATIONS,
 }

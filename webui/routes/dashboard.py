@@ -8,9 +8,20 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from appliance.domain.records import CallbackStatus, CallQuery, JobStatus, TicketStatus
+from appliance.errors import ApplianceError
+from appliance.ports.telephony import EngineStatus
 from webui import reports
 from webui.charts import bar_chart
-from webui.deps import CatalogDep, LangDep, NowDep, StoreDep, UserDep, display_zone
+from webui.deps import (
+    CatalogDep,
+    ContextDep,
+    LangDep,
+    NowDep,
+    StoreDep,
+    UserDep,
+    WebContext,
+    display_zone,
+)
 from webui.i18n import translator
 from webui.rendering import render
 
@@ -23,7 +34,7 @@ _MAX_CALLS = 20000  # a fortnight of overflow on a busy site; beyond that the ch
 @router.get("/", response_class=HTMLResponse)
 def dashboard(
     request: Request, user: UserDep, store: StoreDep, catalog: CatalogDep, now: NowDep,
-    lang: LangDep, changed: int = 0,
+    lang: LangDep, context: ContextDep, changed: int = 0,
 ) -> HTMLResponse:
     t = translator(lang)
     zone = display_zone(catalog)
@@ -48,4 +59,16 @@ def dashboard(
         day_chart=bar_chart(reports.by_day(fortnight, zone, today_start.date(), CHART_DAYS),
                             title=t("Calls by day")),
         services=sorted(catalog.profiles.values(), key=lambda p: p.name), now=now,
+        engine=engine_status(context),
+        api_keys=sum(1 for k in store.list_api_keys() if not k.revoked),
     )
+
+
+def engine_status(context: WebContext) -> EngineStatus | None:
+    """The SIP engine's state, or None when this web UI runs without one (or it cannot say)."""
+    if context.engine_status is None:
+        return None
+    try:
+        return context.engine_status()
+    except ApplianceError:
+        return None

@@ -19,16 +19,20 @@ with warnings.catch_warnings():
     # Starlette 1.x warns that its TestClient prefers the httpx2 fork.
     warnings.simplefilter("ignore", DeprecationWarning)
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
-    from fastapi.testclient import TestClient
     import schemathesis
+    from fastapi.testclient import TestClient
     from schemathesis.checks import not_a_server_error
     from schemathesis.core import NOT_SET
     from schemathesis.generation.case import Case
     from schemathesis.schemas import BaseSchema
 
+from appliance.adapters.mail.spool import SpoolMailer
 from appliance.adapters.store.sql_store import SqlStore
+from appliance.config import SmtpSettings
 from appliance.domain.records import Role
+from appliance.ports.telephony import EngineStatus
 from appliance.services.callback_requests import issue_api_key
+from appliance.services.integrations import save_integrations
 from appliance.services.status import StatusService, disk_check, store_check
 from tests.integration.webui.conftest import T0, FakeClock, add_user, seed, sign_in
 from webui.app import create_app
@@ -60,7 +64,12 @@ def fuzzed(tmp_path: Path) -> Iterator[Fuzzed]:
     (data_dir / "recordings").mkdir(parents=True)
     seeded = seed(store, data_dir / "recordings")
     context = WebContext(store=store, api_token=API_TOKEN, node="fuzz", data_dir=data_dir,
-                         clock=FakeClock())
+                         clock=FakeClock(), mailer=SpoolMailer(data_dir / "mail"),
+                         smtp=SmtpSettings(), engine_status=lambda: EngineStatus("trunk"))
+    # A target named like the known service, so "send a test" runs (refused at once by port 9).
+    save_integrations(store, {"targets": [{"name": "default", "kind": "webhook", "secret": "s",
+                                           "url": "http://127.0.0.1:9/hook"}]},
+                      expected_version=0, actor="fuzz", now=T0)
     app = create_app(context)
     # /readyz answers 503 by design when a check fails: wire real checks that pass here.
     app.state.ops_status = StatusService([store_check(store.ping), disk_check(data_dir, 1)])
