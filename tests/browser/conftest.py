@@ -16,8 +16,11 @@ import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from appliance.adapters.mail.spool import SpoolMailer
 from appliance.adapters.store.sql_store import SqlStore
+from appliance.config import SmtpSettings
 from appliance.domain.records import Call, Role
+from appliance.ports.telephony import EngineStatus
 from tests.integration.webui.conftest import T0, FakeClock, Seeded, add_user, seed
 from tests.support.tools import require_tool
 from webui.app import create_app
@@ -28,6 +31,10 @@ SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--disable-quic", "--autoplay-policy=no-user-gesture-required"]
+# What the dashboard shows of the SIP engine: one extension registered, one refused.
+ENGINE = EngineStatus(mode="register", active_channels=2, max_channels=30,
+                      registrations={"sip:600@pbx.example.cl": "registered",
+                                     "sip:601@pbx.example.cl": "failed"})
 _OUTCOMES = ["message_left", "returned_to_queue", "callback_scheduled", "ticket_created",
              "abandoned_in_menu", "returned_to_queue", "message_left", "returned_to_queue"]
 
@@ -64,7 +71,9 @@ def live(tmp_path: Path) -> Iterator[Live]:
     seeded = seed(store, data_dir / "recordings")
     _history(store)
     context = WebContext(store=store, api_token="t", node="demo", data_dir=data_dir,
-                         clock=FakeClock())
+                         clock=FakeClock(), mailer=SpoolMailer(data_dir / "mail"),
+                         smtp=SmtpSettings(from_address="desborde@example.com"),
+                         engine_status=lambda: ENGINE)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     server = uvicorn.Server(uvicorn.Config(create_app(context), log_level="warning",

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import re
 import shutil
+import threading
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 from starlette.exceptions import StarletteDeprecationWarning
@@ -151,3 +155,39 @@ def seed(store: SqlStore, recordings: Path) -> Seeded:
 @pytest.fixture
 def seeded(store: SqlStore, data_dir: Path) -> Seeded:
     return seed(store, data_dir / "recordings")
+
+
+@dataclass
+class Receiver:
+    """A webhook receiver: what it was sent, and the status it answers with next."""
+
+    url: str
+    status: int = 200
+    seen: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+
+
+@contextmanager
+def webhook_receiver() -> Iterator[Receiver]:
+    """A real HTTP server on 127.0.0.1 (free port, in a thread) taking webhook POSTs."""
+    receiver = Receiver("")
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            receiver.seen.append(({k.lower(): v for k, v in self.headers.items()}, body))
+            self.send_response(receiver.status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield receiver
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -7,12 +7,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import sqlite3
-import threading
 import warnings
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +23,7 @@ from appliance.adapters.store.sql_store import SqlStore
 from appliance.config import SmtpSettings
 from appliance.domain.records import Role
 from appliance.services.integrations import load_integrations
-from tests.integration.webui.conftest import FakeClock, add_user, sign_in
+from tests.integration.webui.conftest import FakeClock, add_user, sign_in, webhook_receiver
 from tests.support.odbc import quiet_odbc, sqlite_conn_str
 from tests.support.smtp import free_port, smtp_server
 from tests.support.soap_server import soap_server
@@ -72,39 +68,6 @@ def csrf(client: TestClient) -> str:
 def post(client: TestClient, path: str, **data: Any) -> Any:
     version = load_integrations(client.app.state.context.store).version  # type: ignore[attr-defined]
     return client.post(path, data={"csrf": csrf(client), "version": str(version), **data})
-
-
-@dataclass
-class Receiver:
-    url: str
-    status: int = 200
-    seen: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
-
-
-@contextmanager
-def webhook_receiver() -> Iterator[Receiver]:
-    receiver = Receiver("")
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            receiver.seen.append(({k.lower(): v for k, v in self.headers.items()}, body))
-            self.send_response(receiver.status)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield receiver
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_a_webhook_target_is_saved_its_secret_never_shown_and_its_test_is_signed(
