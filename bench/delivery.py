@@ -73,28 +73,39 @@ class DeliveryResult:
     sipp: SippCounts
     emails: int
     unmatched_emails: int
+    partial_emails: int  # emails of messages filed as partial while the caller still spoke
     from_hash_ms: Summary  # "#" detected (message_recorded) -> 250 to DATA
     from_hangup_ms: Summary  # call ended_at (the caller's BYE) -> 250 to DATA
 
 
-def latencies(store_url: str, accepted: dict[str, float]) -> tuple[list[float], list[float]]:
+@dataclass
+class Latencies:
+    from_hash: list[float] = field(default_factory=list)
+    from_hangup: list[float] = field(default_factory=list)
+    partial: int = 0  # emails for partial (crash-recovered) messages: not what the callers left
+
+
+def latencies(store_url: str, accepted: dict[str, float]) -> Latencies:
     store = SqlStore.open(store_url, migrate=False)
-    from_hash, from_hangup = [], []
+    out = Latencies()
     try:
         for message_id, at in accepted.items():
             message = store.get_message(message_id)
             found = store.get_call(message.call_id) if message and message.call_id else None
-            if found is None:
+            if message is None or found is None:
+                continue
+            if message.partial:
+                out.partial += 1
                 continue
             call, events = found
             recorded = [e.at for e in events if e.kind == "message_recorded"]
             if recorded:
-                from_hash.append((at - recorded[0].timestamp()) * 1000)
+                out.from_hash.append((at - recorded[0].timestamp()) * 1000)
             if call.ended_at is not None:
-                from_hangup.append((at - call.ended_at.timestamp()) * 1000)
+                out.from_hangup.append((at - call.ended_at.timestamp()) * 1000)
     finally:
         store.close()
-    return from_hash, from_hangup
+    return out
 
 
 def _wait_for(sink: TimedSink, expected: int, timeout: float) -> None:
@@ -123,8 +134,8 @@ def run_delivery(calls: int, concurrent: int, work: Path, source: Path = REPO) -
                 raise RuntimeError(f"appliance died:\n{app.log_tail()}")
     finally:
         controller.stop()
-    from_hash, from_hangup = latencies(f"sqlite:///{cfg.data_dir / 'desborde.sqlite3'}",
-                                       dict(sink.accepted))
+    found = latencies(f"sqlite:///{cfg.data_dir / 'desborde.sqlite3'}", dict(sink.accepted))
     return DeliveryResult(calls=calls, sipp=sipp.counts, emails=sink.count(),
-                          unmatched_emails=sink.unmatched, from_hash_ms=summarize(from_hash),
-                          from_hangup_ms=summarize(from_hangup))
+                          unmatched_emails=sink.unmatched, partial_emails=found.partial,
+                          from_hash_ms=summarize(found.from_hash),
+                          from_hangup_ms=summarize(found.from_hangup))
