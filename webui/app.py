@@ -29,6 +29,7 @@ from webui.routes import (
     ops,
     outbox_api,
     prompts,
+    retention,
     services,
     tickets,
     users,
@@ -54,7 +55,7 @@ def create_app(context: WebContext) -> FastAPI:
     app.include_router(outbox_api.router)
     app.include_router(audio_api.router)
     for module in (auth, dashboard, services, prompts, calendar, messages, tickets, callbacks,
-                   calls, integrations, integration_settings, api_keys, users, audit):
+                   calls, integrations, integration_settings, api_keys, retention, users, audit):
         app.include_router(module.router)
     app.middleware("http")(_browser_guard(context.secure_cookies))
     return app

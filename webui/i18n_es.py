@@ -372,6 +372,15 @@ _INTEGRATIONS = {
     "registering": "registrando",
     "unregistered": "sin registro",
     "expired": "vencido",
+    "Retention": "Conservación",
+    "Recordings and transcripts older than this are deleted every day; the message itself stays "
+    "listed. Empty: keep forever (all services) or as for all services (one service).":
+        "Las grabaciones y transcripciones más antiguas se borran cada día; el mensaje sigue en la "
+        "lista. Vacío: se conservan siempre (todos los servicios) o como en todos los servicios "
+        "(un servicio).",
+    "Recordings (days)": "Grabaciones (días)",
+    "Transcripts (days)": "Transcripciones (días)",
+    "All services": "Todos los servicios",
 }
 
 SPANISH: dict[str, str] = {

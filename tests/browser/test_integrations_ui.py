@@ -1,6 +1,6 @@
-"""The integration settings, API keys and the dashboard's telephony card in Chromium, in Spanish
-and English: a webhook target added and tested against a real receiver, a test email into the
-spool, a callback API key created once-shown and revoked. Screenshots go to test-artifacts/.
+"""Integration settings, API keys, retention and the dashboard's telephony card in Chromium, in
+Spanish and English: a webhook target added and tested against a real receiver, a test email into
+the spool, a callback API key created once-shown and revoked. Screenshots go to test-artifacts/.
 """
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page
 
+from appliance.ops.retention import load_policy
 from appliance.services.integrations import load_integrations
 from tests.browser.conftest import SCREENSHOTS, Live, shot, sign_in_as_admin
 from tests.integration.webui.conftest import webhook_receiver
@@ -98,3 +99,18 @@ def test_the_dashboard_shows_the_sip_state(page: Page, live: Live, lang: str) ->
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.locator("#telephony").screenshot(path=SCREENSHOTS / f"dashboard-telephony-{lang}.png")
 
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_retention_days_are_set(page: Page, live: Live, lang: str) -> None:
+    sign_in_as_admin(page, live)
+    _to_language(page, lang)
+    page.goto(live.url + "/retention")
+    page.fill("input[name='*.recordings_days']", "90")
+    page.fill("input[name='default.transcripts_days']", "30")
+    page.click("#save-retention")
+    page.wait_for_selector("#notice")
+    assert page.inner_text("#notice") == WORDS[lang]["ok"]
+    policy, _ = load_policy(live.store)
+    assert (policy.default.recordings_days, policy.services["default"].transcripts_days) == (90, 30)
+    shot(page, f"retention-{lang}")

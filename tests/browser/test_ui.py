@@ -8,7 +8,7 @@ import csv
 import io
 import shutil
 
-from playwright.sync_api import Page
+from playwright.sync_api import FilePayload, Page
 
 from appliance.domain.records import CallbackStatus
 from appliance.services.admin import ensure_first_admin
@@ -99,7 +99,7 @@ def test_chiles_holidays_are_imported(page: Page, live: Live) -> None:
 
 def _audio_check(page: Page, selector: str) -> dict[str, float]:
     """Play the element and report what the browser decoded (duration, position, error)."""
-    return page.eval_on_selector(selector, """async (a) => {
+    result: dict[str, float] = page.eval_on_selector(selector, """async (a) => {
         a.load();
         await a.play();
         await new Promise(r => setTimeout(r, 400));
@@ -107,6 +107,7 @@ def _audio_check(page: Page, selector: str) -> dict[str, float]:
         a.pause();
         return out;
     }""")
+    return result
 
 
 def test_a_prompt_is_uploaded_and_played(page: Page, live: Live) -> None:
@@ -129,8 +130,8 @@ def test_a_prompt_is_uploaded_and_played(page: Page, live: Live) -> None:
 def test_a_wrong_upload_is_refused_in_the_page(page: Page, live: Live, tmp_path: object) -> None:
     sign_in_as_admin(page, live)
     page.goto(live.url + "/services/default/prompts?lang=es")
-    page.set_input_files("#upload-file", files=[{"name": "notes.txt", "mimeType": "text/plain",
-                                                  "buffer": b"hello"}])
+    page.set_input_files("#upload-file", files=[FilePayload(name="notes.txt", mimeType="text/plain",
+                                                         buffer=b"hello")])
     page.click("#upload")
     page.wait_for_selector("#error")
     assert page.inner_text("#error") == "Suba un archivo WAV, MP3 u OGG."

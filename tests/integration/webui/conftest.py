@@ -20,7 +20,7 @@ from starlette.exceptions import StarletteDeprecationWarning
 with warnings.catch_warnings():
     # Starlette 1.x prefers the httpx2 fork; httpx (a declared dependency) still works the same.
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
-    from fastapi.testclient import TestClient
+    from fastapi.testclient import TestClient as TestClient  # re-exported to the test modules
 
 from appliance.adapters.store.sql_store import SqlStore
 from appliance.domain.records import (

@@ -24,7 +24,8 @@ from tests.integration.webui.conftest import (
 
 PAGES = ["/", "/messages", "/tickets", "/callbacks", "/calls", "/services", "/services/default",
          "/services/default/calendar", "/services/default/prompts", "/services/default/incident",
-         "/integrations", "/users", "/audit", "/account/password"]
+         "/integrations", "/integrations/settings", "/api-keys", "/retention", "/users", "/audit",
+         "/account/password"]
 
 
 @pytest.mark.parametrize(("lang", "words"), [("es", ["Panel", "Mensajes", "Cerrar sesión"]),

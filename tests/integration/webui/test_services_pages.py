@@ -30,7 +30,8 @@ def _week(client: TestClient, token: str, hours: str, **extra: str) -> int:
     data = {"csrf": token, "version": version, "timezone": "America/Santiago",
             "callback_cutoff_minutes": "0", **{f"day.{d}": hours for d in WEEKDAYS[:5]},
             "day.saturday": "", "day.sunday": "", **extra}
-    return client.post("/services/default/calendar/week", data=data).status_code
+    status: int = client.post("/services/default/calendar/week", data=data).status_code
+    return status
 
 
 def test_a_schedule_change_changes_what_happens_at(client: TestClient, admin: str,
