@@ -28,6 +28,7 @@ from appliance.config import Settings
 from appliance.ports.clock import SystemClock
 from appliance.ports.delivery import Mailer
 from appliance.ports.store import Store
+from appliance.ports.telephony import EngineStatus
 from appliance.services.admin import ensure_first_admin
 from appliance.services.api_tokens import ensure_api_token
 from appliance.services.business import load_catalog
@@ -48,6 +49,7 @@ class Appliance:
     store: SqlStore
     api_token: str
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    engine_status: Callable[[], EngineStatus] | None = None
     stoppers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
 
@@ -142,6 +144,7 @@ async def start_telephony(appliance: Appliance) -> None:
     engine = SipEngine(engine_config(settings), default_kit(inband_dtmf=settings.sip.inband_dtmf))
     engine.set_call_handler(flow.handle)
     await engine.start()
+    appliance.engine_status = engine.status
     appliance.stoppers.append(engine.stop)
     await start_callbacks(appliance, engine, prompts, clock)
     start_operations(appliance, engine)
@@ -202,6 +205,7 @@ def _web_server(appliance: Appliance) -> uvicorn.Server:
         store=appliance.store, api_token=appliance.api_token, node=settings.node.name,
         data_dir=settings.node.data_dir, recordings_dir=settings.recordings_dir,
         sounds_dir=shipped_sounds_dir(), secure_cookies=settings.web.secure_cookies,
+        mailer=mailer(settings), smtp=settings.smtp, engine_status=appliance.engine_status,
     )
     config = uvicorn.Config(
         create_app(context),
