@@ -18,44 +18,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from typing import Protocol
 
 from appliance.domain.records import OutboxJob
 from appliance.domain.retry import RetryPolicy
 from appliance.errors import ApplianceError, PermanentDeliveryError
+from appliance.ports.clock import Clock
 from appliance.ports.delivery import Mailer, TicketExporter, Webhook
+from appliance.ports.store import JobClaims
 from appliance.services.metrics import record_delivery, worker_alive
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[OutboxJob], Awaitable[None]]
-
-
-class Clock(Protocol):
-    def now(self) -> datetime: ...
-
-
-class JobQueue(Protocol):
-    """The part of appliance.ports.store.Outbox the worker uses (SqlStore provides it)."""
-
-    def claim_due_jobs(
-        self,
-        now: datetime,
-        worker: str,
-        *,
-        limit: int,
-        lease: timedelta,
-        kinds: Sequence[str] | None = None,
-    ) -> list[OutboxJob]: ...
-    def complete_job(self, job_id: str, worker: str, now: datetime) -> bool: ...
-    def retry_job(
-        self, job_id: str, worker: str, due_at: datetime, error: str, *, now: datetime
-    ) -> bool: ...
-    def fail_job(self, job_id: str, worker: str, error: str, *, now: datetime) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -73,7 +51,7 @@ class WorkerSettings:
 class DeliveryWorker:
     def __init__(
         self,
-        store: JobQueue,
+        store: JobClaims,
         handlers: Mapping[str, Handler],
         clock: Clock,
         settings: WorkerSettings,
