@@ -5,14 +5,12 @@ plausible duration, recorded with the speech in it, and emailed as an .eml."""
 from __future__ import annotations
 
 import asyncio
-import json
-import time
 import wave
 from pathlib import Path
 
 import numpy as np
 
-from tests.support.appliance_proc import DemoProcess, running_demo
+from tests.support.appliance_proc import running_demo, wait_for
 from tests.support.baresip import padded_wav, running_baresip
 from tests.support.sipp import ASSETS
 
@@ -24,22 +22,6 @@ def _rms(path: Path) -> float:
     with wave.open(str(path)) as w:
         audio = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.float64)
     return float(np.sqrt(np.mean(audio**2))) if audio.size else 0.0
-
-
-def _messages(demo: DemoProcess) -> list[dict[str, object]]:
-    status, body = demo.get("/api/v1/messages", token=demo.api_token)
-    assert status == 200, body
-    rows: list[dict[str, object]] = json.loads(body)
-    return rows
-
-
-def _wait_for(predicate: object, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if callable(predicate) and predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError("condition not met in time")
 
 
 async def test_baresip_leaves_a_message_through_the_menu(tmp_path: Path) -> None:
@@ -56,13 +38,13 @@ async def test_baresip_leaves_a_message_through_the_menu(tmp_path: Path) -> None
         log = demo.log()
         assert "dtmf key=2 stage=menu" in log, log[-3000:]
         assert "hung up by us" in log  # the demo ended the call after its goodbye
-        [message] = _messages(demo)
+        [message] = demo.api("messages")
         assert message["caller"] == "+56922223333" and not message["partial"]
         # recording starts after the prompt and tone (~7 s after the 2), ends at the #
         assert 4.0 <= float(str(message["duration_s"])) <= 10.0, message
         assert _rms(Path(str(message["path"]))) > 300  # the speech, not just line noise
         mail_dir = demo.data_dir / "mail"
-        _wait_for(lambda: any(mail_dir.glob("*.eml")))
+        wait_for(lambda: any(mail_dir.glob("*.eml")))
         [eml] = mail_dir.glob("*.eml")
         assert "+56922223333" in eml.read_text(encoding="utf-8", errors="replace")
     [heard] = phone.recordings("dec")

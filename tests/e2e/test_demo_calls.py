@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import email
 import io
-import json
-import time
 import wave
 from email.message import EmailMessage
 from email.policy import default
 from pathlib import Path
 
-from tests.support.appliance_proc import DemoProcess, running_demo
+from tests.support.appliance_proc import DemoProcess, running_demo, wait_for
 from tests.support.rtp_pcap import caller_pcap
 from tests.support.sipp import ASSETS, Sipp, SippResult
 
@@ -29,25 +27,9 @@ async def _call(demo: DemoProcess, work: Path, scenario: str, pcap: Path) -> Sip
     return result
 
 
-def _api(demo: DemoProcess, resource: str) -> list[dict[str, object]]:
-    status, body = demo.get(f"/api/v1/{resource}", token=demo.api_token)
-    assert status == 200
-    rows: list[dict[str, object]] = json.loads(body)
-    return rows
-
-
-def _wait_for(predicate: object, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if callable(predicate) and predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError("condition not met in time")
-
-
 def _finished_call(demo: DemoProcess) -> dict[str, object]:
-    _wait_for(lambda: _api(demo, "calls") and _api(demo, "calls")[0]["ended_at"] is not None)
-    return _api(demo, "calls")[0]
+    wait_for(lambda: demo.api("calls") and demo.api("calls")[0]["ended_at"] is not None)
+    return demo.api("calls")[0]
 
 
 async def test_pressing_2_leaves_a_message_that_is_emailed_with_its_wav(tmp_path: Path) -> None:
@@ -58,11 +40,11 @@ async def test_pressing_2_leaves_a_message_that_is_emailed_with_its_wav(tmp_path
         await _call(demo, tmp_path, "uac_menu_hungup.xml", pcap)
         call = _finished_call(demo)
         assert call["outcome"] == "message_left"
-        [message] = _api(demo, "messages")
+        [message] = demo.api("messages")
         assert message["caller"] == "+56912345678" and not message["partial"]
         assert 4.0 <= float(str(message["duration_s"])) <= 10.0
         mail_dir = demo.data_dir / "mail"
-        _wait_for(lambda: any(mail_dir.glob("*.eml")))
+        wait_for(lambda: any(mail_dir.glob("*.eml")))
         [eml] = mail_dir.glob("*.eml")
     parsed = email.message_from_bytes(eml.read_bytes(), policy=default)
     assert isinstance(parsed, EmailMessage)
@@ -79,7 +61,7 @@ async def test_pressing_3_then_1_creates_a_ticket_with_a_callback(tmp_path: Path
         await _call(demo, tmp_path, "uac_menu_hungup.xml", pcap)
         call = _finished_call(demo)
         assert call["outcome"] == "callback_scheduled"
-        [ticket] = _api(demo, "tickets")
+        [ticket] = demo.api("tickets")
         assert ticket["callback_number"] == "+56912345678"
         assert ticket["call_id"] == call["id"]
         number = str(ticket["number"])

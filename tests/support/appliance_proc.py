@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -10,7 +11,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,8 +60,25 @@ class DemoProcess:
         except urllib.error.HTTPError as exc:
             return exc.code, exc.read()
 
+    def api(self, resource: str) -> list[dict[str, object]]:
+        """GET /api/v1/<resource> with the token; the rows, newest first."""
+        status, body = self.get(f"/api/v1/{resource}", token=self.api_token)
+        assert status == 200, body
+        rows: list[dict[str, object]] = json.loads(body)
+        return rows
+
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 20.0) -> None:
+    """Poll until `predicate()` is truthy, or fail the test."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"condition not met within {timeout} s")
 
 
 def _wait_healthy(demo: DemoProcess, timeout: float) -> None:
