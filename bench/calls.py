@@ -21,7 +21,13 @@ from bench.appliance_proc import (
 from bench.caller_audio import caller_pcap
 from bench.capture import Capture
 from bench.profile import Hotspot
-from bench.rtpstats import RtpSummary, read_capture, split_streams, summarize_streams
+from bench.rtpstats import (
+    RtpSummary,
+    read_caller_events,
+    read_capture,
+    split_streams,
+    summarize_streams,
+)
 from bench.sampler import ProcSampler, Sample
 from bench.siplat import invite_times
 from bench.siplat import read_capture as read_sip
@@ -60,6 +66,7 @@ class LevelResult:
     invite_to_200_ms: Summary
     invites_retransmitted: int
     invites_refused: dict[str, int]
+    caller_keys_on_wire: dict[str, int]  # key -> presses the callers sent (RFC 4733 events)
     resources: Resources
     capture_dropped: int | None
     profile: list[Hotspot] = field(default_factory=list)  # with --profile: py-spy on the plateau
@@ -137,8 +144,11 @@ def run_level(level: int, work: Path, call_seconds: float = CALL_SECONDS,
                       web_port=free_port(), nice=nice)
     media_port = free_udp_port(pair=True)
     plan = plan_for(level, call_seconds)
+    # the appliance's RTP, and the callers' telephone-events (RTP payload type 101) to it, so a
+    # key the appliance missed can be told from one the caller never sent
     bpf = (f"udp port {cfg.sip_port} or "
-           f"(udp src portrange {cfg.rtp_low}-{cfg.rtp_high} and udp dst port {media_port})")
+           f"(udp src portrange {cfg.rtp_low}-{cfg.rtp_high} and udp dst port {media_port}) or "
+           f"(udp dst portrange {cfg.rtp_low}-{cfg.rtp_high} and (udp[9] & 0x7f) = 101)")
     pcap = work / "capture.pcap"
     with running_appliance(cfg, work, source) as app:
         time.sleep(1.0)  # let start-up work settle before the idle RSS is read
@@ -167,6 +177,7 @@ def run_level(level: int, work: Path, call_seconds: float = CALL_SECONDS,
         level=level, plan=plan, sipp_returncode=sipp.returncode, sipp=sipp.counts, dtmf=dtmf,
         rtp=rtp, invite_to_200_ms=summarize(list(invites.to_200_ms.values())),
         invites_retransmitted=invites.retransmitted, invites_refused=refused,
+        caller_keys_on_wire=read_caller_events(pcap, cfg.rtp_low, cfg.rtp_high),
         resources=resources(samples, sipp_samples, idle_rss, sipp.concurrency, level,
                             load_average),
         capture_dropped=capture.dropped,

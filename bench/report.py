@@ -55,6 +55,7 @@ def calls_table(results: Sequence[LevelResult]) -> str:
             f"of 200 on the plateau (SIPp {_f(r.resources.sipp_plateau_pct, 0)} %, load average "
             f"before {r.resources.load_average:.2f}), peak SIPp concurrency {r.sipp.peak_concurrent}, "
             f"{r.rtp.streams} appliance streams, RFC 3550 jitter mean {_f(r.rtp.jitter_mean_ms, 2)} ms, "
+            f"keys the callers sent on the wire {r.caller_keys_on_wire}, "
             f"INVITE retransmitted {r.invites_retransmitted}, refused {r.invites_refused or 0}, "
             f"capture dropped {r.capture_dropped}, SIPp exit {r.sipp_returncode}"
             + (f", wrong calls (id, keys, outcome): {r.dtmf.wrong[:5]}" if r.dtmf.wrong else ""))

@@ -118,3 +118,29 @@ def read_capture(pcap: Path, low: int, high: int) -> list[RtpPacket]:
         capture_output=True, text=True, check=True,
     ).stdout
     return parse_fields(out)
+
+
+def parse_event_fields(text: str) -> dict[str, int]:
+    """Key presses on the wire, from "dstport<TAB>event<TAB>timestamp" rows: one per distinct
+    (stream, event start timestamp), as RFC 4733 receivers count them."""
+    keys = "0123456789*#ABCD"
+    seen: set[tuple[str, str, str]] = set()
+    for line in text.splitlines():
+        cells = line.split("\t")
+        if len(cells) == 3 and all(cells) and cells[1].isdigit() and int(cells[1]) < len(keys):
+            seen.add((cells[0], cells[1], cells[2]))
+    counts: dict[str, int] = {}
+    for _, event, _ in seen:
+        counts[keys[int(event)]] = counts.get(keys[int(event)], 0) + 1
+    return counts
+
+
+def read_caller_events(pcap: Path, low: int, high: int) -> dict[str, int]:
+    """Telephone-events the callers sent to the appliance's ports low..high."""
+    out = subprocess.run(
+        ["tshark", "-n", "-r", str(pcap), "-o", "rtp.heuristic_rtp:TRUE",
+         "-Y", f"rtpevent && udp.dstport >= {low} && udp.dstport <= {high}", "-T", "fields",
+         "-e", "udp.dstport", "-e", "rtpevent.event_id", "-e", "rtp.timestamp"],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    return parse_event_fields(out)

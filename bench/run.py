@@ -1,5 +1,5 @@
-"""`python -m bench.run [calls|delivery|all]`: run benchmarks against the real appliance and write
-report.md + results.json under --out (default var/bench/<UTC time>), level by level as they end."""
+"""`python -m bench.run [calls|delivery|all]`: run benchmarks against the real appliance; markdown
+tables (calls.md, delivery.md) and results.json go under --out (default var/bench/<UTC time>)."""
 
 from __future__ import annotations
 

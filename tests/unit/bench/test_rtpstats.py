@@ -6,7 +6,14 @@ import itertools
 
 import pytest
 
-from bench.rtpstats import RtpPacket, parse_fields, split_streams, stream_stats, summarize_streams
+from bench.rtpstats import (
+    RtpPacket,
+    parse_event_fields,
+    parse_fields,
+    split_streams,
+    stream_stats,
+    summarize_streams,
+)
 
 
 def _stream(src: int, n: int, gap_at: int | None = None, gap_s: float = 0.1) -> list[RtpPacket]:
@@ -62,3 +69,13 @@ def test_summary_takes_the_worst_stream_for_the_minimum_rate() -> None:
     assert summary.pps_min == pytest.approx(stream_stats(streams[1]).pps)
     assert summary.pps_min < summary.pps_mean < 50.0
     assert summary.ipd_max_ms == pytest.approx(1000.0)
+
+
+def test_key_presses_on_the_wire_count_each_event_start_once() -> None:
+    rows = "\n".join([
+        "21044\t2\t1000", "21044\t2\t1000", "21044\t2\t1000",  # updates and end packets
+        "21044\t11\t9000", "21044\t11\t9000",
+        "21046\t2\t5000", "21046\t11\t7000",
+        "21048\t\t", "bad line",
+    ])
+    assert parse_event_fields(rows) == {"2": 2, "#": 2}
