@@ -102,14 +102,14 @@ def mailer(settings: Settings) -> Mailer:
 
 
 async def _file_interrupted_recordings(
-    settings: Settings, store: Store, intake: Intake, clock: SystemClock
+    settings: Settings, store: Store, intake: Intake, clock: SystemClock, *, at_start: bool
 ) -> None:
-    """File recordings a crash interrupted: ours at once, another node's once surely not live."""
+    """File recordings a crash interrupted: ours at start-up, any once surely not live."""
     catalog = await asyncio.to_thread(load_catalog, store)
     stale = timedelta(seconds=settings.limits.max_recording_seconds + 120)
     recovered = await asyncio.to_thread(
         intake.recover_pending, settings.recordings_dir, dict(catalog.profiles), clock.now(),
-        node=settings.node.name, stale_after=stale)
+        node=settings.node.name if at_start else None, stale_after=stale)
     if recovered:
         log.warning("filed %d recordings interrupted by a crash", len(recovered))
 
@@ -121,7 +121,7 @@ async def _sweep_interrupted_recordings(
     while True:
         await asyncio.sleep(60)
         try:
-            await _file_interrupted_recordings(settings, store, intake, clock)
+            await _file_interrupted_recordings(settings, store, intake, clock, at_start=False)
         except Exception:
             log.exception("sweeping interrupted recordings failed")
 
@@ -136,7 +136,7 @@ async def start_telephony(appliance: Appliance) -> None:
     settings, store = appliance.settings, appliance.store
     clock = SystemClock()
     intake = Intake(store)
-    await _file_interrupted_recordings(settings, store, intake, clock)
+    await _file_interrupted_recordings(settings, store, intake, clock, at_start=True)
     sweeper = asyncio.create_task(_sweep_interrupted_recordings(settings, store, intake, clock))
     appliance.stoppers.append(lambda: _cancel(sweeper))
     prompts = PromptCatalog(settings.node.data_dir / "prompts", shipped_sounds_dir())

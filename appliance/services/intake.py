@@ -174,12 +174,12 @@ class Intake:
         return ticket, False
 
     def recover_pending(self, recordings_dir: Path, profiles: dict[str, ServiceProfile],
-                        now: datetime, *, node: str, stale_after: timedelta) -> list[Message]:
+                        now: datetime, *, node: str | None, stale_after: timedelta) -> list[Message]:
         """File every recording a crash left behind (sidecar still present) as a partial message.
 
-        Our own node's sidecars are filed at once (we just started: nothing of ours is recording);
-        another node's only once older than `stale_after`, since with a shared recordings
-        directory that node may still be recording it.
+        `node`'s sidecars are filed at once: pass our node only at start-up, when nothing of ours
+        can be recording; None files nothing at once. Every other sidecar only once older than
+        `stale_after`, since with a shared recordings directory its node may still be recording.
         """
         recovered = []
         for sidecar in sorted(recordings_dir.rglob("*.pending.json")):
@@ -188,7 +188,7 @@ class Intake:
             except (OSError, ValueError, KeyError) as exc:
                 log.error("unreadable recording sidecar %s: %s", sidecar, exc)
                 continue
-            if pending.node != node and now - pending.started_at < stale_after:
+            if (node is None or pending.node != node) and now - pending.started_at < stale_after:
                 continue
             seconds = repair_wav(pending.path) if pending.path.exists() else 0.0
             profile = profiles.get(pending.service) or next(iter(profiles.values()))

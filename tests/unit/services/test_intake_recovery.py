@@ -41,6 +41,11 @@ def test_interrupted_recordings_are_filed_by_their_node_or_when_stale(tmp_path: 
         assert live.sidecar.exists()  # node b may still be recording it
         with wave.open(str(ours.path)) as wav:
             assert wav.getnframes() >= 8000  # the repaired header covers what was written
+        # The periodic sweep (node=None) leaves every live recording alone, ours included.
+        mine = _crashed_recording(root, "mine-live", "a", NOW - timedelta(seconds=30))
+        swept = Intake(store).recover_pending(
+            root, {"default": demo_profile()}, NOW, node=None, stale_after=timedelta(minutes=5))
+        assert swept == [] and mine.sidecar.exists() and live.sidecar.exists()
         jobs = store.list_jobs()
         assert sorted(j.payload["message_id"] for j in jobs if j.kind == "voicemail") == sorted(
             m.id for m in recovered)
