@@ -49,13 +49,9 @@ class CallJournal:
                 item = self._queue.get_nowait()
             if batch:
                 try:
-                    await asyncio.to_thread(self._store_all, batch)
+                    await asyncio.to_thread(self._store.add_call_events, batch)
                 except Exception:
                     log.exception("%s could not store %d call events", self._call_id, len(batch))
-
-    def _store_all(self, batch: list[CallEvent]) -> None:
-        for event in batch:
-            self._store.add_call_event(event)
 
 
 def _brief(detail: dict[str, Any]) -> str:

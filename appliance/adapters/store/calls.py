@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -19,8 +20,13 @@ class CallsMixin(SqlBase):
             conn.execute(insert(calls).values(**asdict(call)))
 
     def add_call_event(self, event: CallEvent) -> None:
-        with self._tx() as conn:
-            conn.execute(insert(call_events).values(**asdict(event)))
+        self.add_call_events([event])
+
+    def add_call_events(self, events: Sequence[CallEvent]) -> None:
+        """Several events of a call in one transaction (one fsync, not one per event)."""
+        if events:
+            with self._tx() as conn:
+                conn.execute(insert(call_events), [asdict(e) for e in events])
 
     def finish_call(self, call_id: str, *, ended_at: datetime, outcome: str) -> bool:
         query = (

@@ -56,6 +56,19 @@ def test_call_round_trip_with_events_in_order(store: Store) -> None:
     assert events[1].detail == {"p": [1]}
 
 
+def test_a_batch_of_events_commits_together_in_order(store: Store) -> None:
+    store.start_call(_call())
+    batch = [CallEvent("abc@pbx", T0 + timedelta(seconds=i), f"step{i}", {"i": i}) for i in range(5)]
+    store.add_call_events(batch)
+    store.add_call_events([])
+    found = store.get_call("abc@pbx")
+    assert found is not None and [e.kind for e in found[1]] == [f"step{i}" for i in range(5)]
+    with pytest.raises(StoreConflict):  # an event for an unknown call fails the whole batch
+        store.add_call_events([CallEvent("abc@pbx", T0, "more"), CallEvent("nope", T0, "x")])
+    found = store.get_call("abc@pbx")
+    assert found is not None and len(found[1]) == 5
+
+
 def test_unknown_call_and_event_without_call(store: Store) -> None:
     assert store.get_call("nope") is None
     assert not store.finish_call("nope", ended_at=T0, outcome="x")
