@@ -10,49 +10,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from appliance.domain.prompts import DEFAULT_PROMPTS
 from tests.support.tools import require_tool
 
 SOUNDS = Path(__file__).resolve().parents[3] / "sounds"
 LANGS = ("es", "en")
-# Names the menu state machine plays: the table must keep them all.
-REQUIRED = {
-    *[
-        "welcome",
-        "agents_busy",
-        "office_closed",
-        "holiday",
-        "menu_business",
-        "menu_after_hours",
-        "invalid_option",
-        "no_input",
-        "transferring",
-        "transfer_failed",
-        "record_after_tone",
-        "beep",
-        "message_saved",
-        "message_too_short",
-        "your_reference_is",
-        "for",
-        "press_1_to_be_called_at",
-        "press_2_for_another_number",
-        "enter_number_then_hash",
-        "invalid_number",
-        "callback_scheduled",
-        "callback_next_opening",
-        "callback_greeting",
-        "callback_agent_whisper",
-        "request_type_menu",
-        "enter_id",
-        "invalid_id",
-        "choose_slot",
-        "asap",
-        "repeat_ticket",
-        "goodbye",
-        "technical_problem",
-        "recording_failed",
-        "incident_default",
-    ],
-    *(f"digit_{d}" for d in range(10)),
+# Every name the menu can play, plus those the call flow, callbacks and incidents play.
+REQUIRED = set(DEFAULT_PROMPTS) | {
+    "asap",
+    "callback_agent_whisper",
+    "callback_next_opening",
+    "incident_default",
+    "message_too_short",
+    "recording_failed",
 }
 
 
